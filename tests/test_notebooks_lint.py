@@ -1,0 +1,76 @@
+"""Every course notebook follows the same rules (DESIGN §7)."""
+
+import pathlib
+import re
+
+import nbformat
+import pytest
+
+from toolkit import REPOSITORY, REPOSITORY_URL
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+EXPECTED = [
+    "01_perceptron", "02_mnist_cnn", "03_initialization", "04_optimizers",
+    "05_lr_schedules", "06_regularization", "07_transfer_learning_augmentation", "08_diagnosing_training",
+]
+
+
+def _src(cell):
+    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
+
+
+def test_notebooks_are_only_the_course():
+    names = [p.stem for p in NOTEBOOKS]
+    assert set(names) <= set(EXPECTED), f"unexpected notebooks: {set(names) - set(EXPECTED)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+class TestNotebook:
+    def test_valid_nbformat(self, path):
+        nbformat.validate(nbformat.read(path, as_version=4))
+
+    def test_colab_badge_points_to_itself(self, path):
+        nb = nbformat.read(path, as_version=4)
+        urls = re.findall(r"https://colab\.research\.google\.com/github/[^)\s]+", _src(nb.cells[0]))
+        assert urls == [f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/{path.name}"]
+
+    def test_setup_cell_installs_only_on_colab(self, path):
+        nb = nbformat.read(path, as_version=4)
+        setup = _src(nb.cells[1])
+        assert 'if "google.colab" in sys.modules:' in setup
+        install = [l for l in setup.splitlines() if "pip install" in l]
+        assert len(install) == 1 and install[0].startswith("    "), "the install must sit under the Colab check"
+        assert f"git+{REPOSITORY_URL}" in install[0]
+        assert "describe_environment()" in setup
+
+    def test_no_stored_outputs_except_checked_cells(self, path):
+        nb = nbformat.read(path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "code" and cell.outputs:
+                assert "NBVAL_CHECK_OUTPUT" in _src(cell), f"cell {i} has stored outputs"
+
+    def test_asserts_its_lesson(self, path):
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(_src(c) for c in nb.cells if c.cell_type == "code")
+        assert re.search(r"^\s*assert ", code, re.M), "a notebook must assert what it teaches"
+
+    def test_no_keras_progress_bars(self, path):
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(_src(c) for c in nb.cells if c.cell_type == "code")
+        for call in re.findall(r"\.(?:fit|evaluate|predict)\((?:[^()]|\([^()]*\))*\)", code, re.S):
+            assert re.search(r"verbose\s*=\s*[02]", call), f"call without verbose=0/2: {call[:80]}"
+
+    def test_has_the_anatomy(self, path):
+        nb = nbformat.read(path, as_version=4)
+        headings = "\n".join(_src(c) for c in nb.cells if c.cell_type == "markdown").lower()
+        for part in ("what we learned", "exercises"):
+            assert part in headings, f"missing section: {part}"
+
+
+def test_repository_url_is_in_one_place():
+    """pyproject and README use the same repository as toolkit.REPOSITORY."""
+    assert REPOSITORY_URL in (ROOT / "pyproject.toml").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for found in re.findall(r"github\.com/([\w.-]+/[\w.-]+)", readme):
+        assert found == REPOSITORY, f"README names another repository: {found}"

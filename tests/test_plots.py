@@ -1,0 +1,133 @@
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from toolkit.plots import plot_confusion_matrix, plot_history, plot_images
+
+HIST = {"loss": [1.0, 0.6, 0.4, 0.3], "val_loss": [1.1, 0.7, 0.65, 0.8],
+        "accuracy": [0.5, 0.7, 0.8, 0.9], "val_accuracy": [0.45, 0.6, 0.7, 0.68]}
+
+
+def test_history_train_solid_val_dashed_same_colour():
+    axes = plot_history(HIST)
+    assert [a.get_title() for a in axes] == ["loss", "accuracy"]
+    lines = {l.get_label(): l for l in axes[0].get_lines() if not l.get_label().startswith("_")}
+    assert lines["train"].get_linestyle() == "-" and lines["val"].get_linestyle() == "--"
+    assert lines["train"].get_color() == lines["val"].get_color()
+    assert axes[0].get_xlabel() == "epoch"
+
+
+def test_history_marks_best_validation_epoch():
+    axes = plot_history(HIST)
+    texts = [t.get_text() for t in axes[0].texts]
+    assert texts == ["best 0.65"]  # min of val_loss, at epoch 3
+    marker = [l for l in axes[0].get_lines() if l.get_marker() == "o"][0]
+    assert marker.get_xdata()[0] == 3
+    assert [t.get_text() for t in axes[1].texts] == ["best 0.7"]  # max of val_accuracy
+
+
+def test_history_draws_on_the_axes_given():
+    fig, ax = plt.subplots()
+    returned = plot_history(HIST, metrics=["loss"], ax=ax)
+    assert returned is ax and len(plt.get_fignums()) == 1
+
+
+def test_history_compares_runs_with_one_colour_each():
+    ax = plot_history({"SGD": HIST, "Adam": {"loss": [0.5, 0.2], "val_loss": [0.6, 0.3]}}, metrics=["loss"])
+    labels = [l.get_label() for l in ax.get_lines() if not l.get_label().startswith("_")]
+    assert labels == ["SGD train", "SGD val", "Adam train", "Adam val"]
+    colours = {l.get_label(): l.get_color() for l in ax.get_lines()}
+    assert colours["SGD train"] != colours["Adam train"]
+
+
+def test_history_accepts_a_keras_history_and_real_epochs():
+    class FakeHistory:
+        history = {"loss": [0.5, 0.4]}
+        epoch = [3, 4]  # a resumed run
+
+    ax = plot_history(FakeHistory())
+    assert list(ax.get_lines()[0].get_xdata()) == [4, 5]
+
+
+def test_history_with_nan_draws_and_warns():
+    with pytest.warns(RuntimeWarning, match="NaN"):
+        ax = plot_history({"loss": [1.0, float("nan"), 2.0]})
+    assert len(ax.get_lines()) == 1
+
+
+def test_single_epoch_history_draws():
+    ax = plot_history({"loss": [0.7], "val_loss": [0.8]})
+    assert len(ax.get_lines()) >= 2
+
+
+@pytest.mark.parametrize(
+    "bad, exc, match",
+    [
+        ({}, ValueError, "empty"),
+        ([1, 2], TypeError, "History or a dict"),
+        ({"loss": []}, ValueError, "empty"),
+        ({"loss": [1, 2], "val_loss": [1]}, ValueError, "one value per epoch"),
+        ({"accuracy": [0.5]}, ValueError, "no 'loss'"),
+        ({"loss": "abc"}, TypeError, "per-epoch values"),
+        ({"loss": ["a", "b"]}, TypeError, "numbers"),
+    ],
+)
+def test_history_bad_input(bad, exc, match):
+    with pytest.raises(exc, match=match):
+        plot_history(bad)
+
+
+def test_history_unknown_metric_is_named():
+    with pytest.raises(ValueError, match="'auc'"):
+        plot_history(HIST, metrics=["auc"])
+
+
+def test_images_highlight_wrong_predictions():
+    images = np.random.default_rng(0).random((6, 8, 8))
+    axes = plot_images(images, [0, 1, 2, 3, 4, 5], predictions=[0, 1, 9, 3, 4, 0])
+    titles = [a.get_title() for a in axes]
+    assert titles == ["0→0", "1→1", "2→9", "3→3", "4→4", "5→0"]
+    red = [a.title.get_color() for a in axes]
+    assert red[2] == "tab:red" and red[5] == "tab:red" and red[0] == "black"
+
+
+def test_images_class_names_and_colour_images():
+    axes = plot_images(np.zeros((2, 4, 4, 3)), [0, 1], class_names=["cat", "dog"])
+    assert [a.get_title() for a in axes] == ["cat", "dog"]
+
+
+@pytest.mark.parametrize("images", [np.zeros((8, 8)), np.zeros((2, 8, 8, 5)), np.zeros((0, 8, 8)), "img"])
+def test_images_bad_rank(images):
+    with pytest.raises((ValueError, TypeError), match="images"):
+        plot_images(images)
+
+
+def test_images_mismatched_labels():
+    with pytest.raises(ValueError, match="same length"):
+        plot_images(np.zeros((3, 4, 4)), [0, 1])
+
+
+def test_confusion_matrix_ticks_and_values():
+    disp = plot_confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], class_names=["a", "b", "c"])
+    ticks = [t.get_text() for t in disp.ax_.get_xticklabels()]
+    assert ticks == ["a", "b", "c"]
+    assert disp.confusion_matrix.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+    assert disp.ax_.get_ylabel() == "True label"
+
+
+def test_confusion_matrix_from_scores_and_from_matrix():
+    disp = plot_confusion_matrix([0, 1], [[0.9, 0.1], [0.2, 0.8]])
+    assert disp.confusion_matrix.tolist() == [[1, 0], [0, 1]]
+    disp = plot_confusion_matrix(confusion=[[5, 1], [2, 4]], normalize="true")
+    np.testing.assert_allclose(disp.confusion_matrix.sum(axis=1), [1, 1])
+
+
+def test_confusion_matrix_bad_input():
+    with pytest.raises(ValueError, match="square"):
+        plot_confusion_matrix(confusion=[[1, 2, 3], [4, 5, 6]])
+    with pytest.raises(TypeError, match="y_true"):
+        plot_confusion_matrix()
+    with pytest.raises(ValueError, match="normalize"):
+        plot_confusion_matrix([0], [0], normalize="rows")

@@ -1,0 +1,110 @@
+"""LiveHistoryPlot: live training curves that update in place."""
+
+from __future__ import annotations
+
+import keras
+
+from toolkit.plots.history import default_metrics, plot_history
+from toolkit.validation import received
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where a display handle can be updated)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+class LiveHistoryPlot(keras.callbacks.Callback):
+    """Draw train/validation curves while ``fit`` runs.
+
+    In a notebook the figure is shown once and then **updated in place**
+    through one display handle at the end of each epoch, so the cell's other
+    output (prints, tables) is never wiped. Outside a notebook (a script, CI)
+    it stays silent and draws the final figure once at the end of training.
+
+    It is resume-safe: epochs are recorded by their real index, so a ``fit``
+    resumed with ``initial_epoch > 0`` (or by ``BackupAndRestore``) continues
+    the curve instead of restarting it.
+
+    Args:
+        metrics: metric names to plot (default: loss and accuracy, when
+            logged), as in :func:`toolkit.plots.plot_history`.
+        every: redraw every this many epochs (the last epoch is always drawn).
+
+    Example:
+
+    >>> model.fit(x, y, validation_split=0.2, epochs=10, verbose=0,
+    ...           callbacks=[LiveHistoryPlot()])
+    """
+
+    def __init__(self, metrics=None, *, every: int = 1):
+        super().__init__()
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"`every` must be a positive integer. {received('every', every)}")
+        self.metrics = metrics
+        self.every = every
+        self.history: dict[str, list[float]] = {}
+        self.epochs: list[int] = []
+        self._handle = None
+        self._figure = None
+
+    def on_train_begin(self, logs=None):
+        # History is kept so that a resumed fit continues the curve; entries
+        # at or after the first epoch of this fit are dropped in on_epoch_end.
+        self._handle = None
+        self._first_epoch_of_fit = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self._first_epoch_of_fit:
+            keep = [i for i, e in enumerate(self.epochs) if e < epoch]
+            self.epochs = [self.epochs[i] for i in keep]
+            self.history = {k: [v[i] for i in keep] for k, v in self.history.items()}
+            self._first_epoch_of_fit = False
+        self.epochs.append(epoch)
+        for key, value in logs.items():
+            if "/" in key:  # monitor keys (grad_norm/<layer>) are not curves to show here
+                continue
+            values = self.history.setdefault(key, [float("nan")] * (len(self.epochs) - 1))
+            values.append(float(value))
+        for values in self.history.values():
+            while len(values) < len(self.epochs):
+                values.append(float("nan"))
+        last = self.params.get("epochs") if self.params else None
+        if in_notebook() and ((epoch + 1) % self.every == 0 or (last and epoch + 1 >= last)):
+            self._draw()
+
+    def on_train_end(self, logs=None):
+        if not self.epochs:
+            return
+        if not in_notebook():
+            self._draw()
+        import matplotlib.pyplot as plt
+
+        if self._figure is not None:
+            plt.close(self._figure)  # shown through the handle; keep inline backends from drawing it twice
+
+    def _draw(self):
+        import matplotlib.pyplot as plt
+
+        if self._figure is None:
+            self._figure = plt.figure(figsize=(10, 3.6))
+        self._figure.clear()
+        metrics = self.metrics
+        if metrics is None:
+            metrics = default_metrics({"": self.history})
+        axes = self._figure.subplots(1, len(metrics), squeeze=False).ravel()
+        plot_history({**self.history, "epoch": self.epochs}, metrics=metrics, ax=axes)
+        if in_notebook():
+            from IPython.display import display
+
+            if self._handle is None:
+                self._handle = display(self._figure, display_id=True)
+            else:
+                self._handle.update(self._figure)
+        elif plt.get_backend().lower() != "agg":
+            plt.show(block=False)

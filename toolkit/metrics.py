@@ -1,0 +1,142 @@
+"""Classification metrics from predictions, computed by scikit-learn.
+
+:func:`classification_summary` gathers the confusion matrix and per-class
+precision, recall, F1 and support in one object that shows as a table in a
+notebook. :func:`iou` is the intersection over union of two boxes, the overlap
+measure of object detection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from toolkit.plots.confusion import plot_confusion_matrix
+from toolkit.validation import check_array, check_labels, check_same_length, received
+
+__all__ = ["ClassificationSummary", "classification_summary", "iou", "plot_confusion_matrix"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassificationSummary:
+    """Per-class metrics of one set of predictions (see :func:`classification_summary`)."""
+
+    confusion: np.ndarray
+    precision: np.ndarray
+    recall: np.ndarray
+    f1: np.ndarray
+    support: np.ndarray
+    accuracy: float
+    class_names: tuple
+
+    def rows(self):
+        for i, name in enumerate(self.class_names):
+            yield name, self.precision[i], self.recall[i], self.f1[i], int(self.support[i])
+
+    def __str__(self) -> str:
+        width = max(8, *(len(str(n)) for n in self.class_names))
+        lines = [f"{'class':<{width}}  precision  recall     f1  support"]
+        for name, p, r, f, s in self.rows():
+            lines.append(f"{str(name):<{width}}  {p:9.3f}  {r:6.3f}  {f:5.3f}  {s:7d}")
+        lines.append(f"{'accuracy':<{width}}  {self.accuracy:9.3f}  ({int(self.support.sum())} samples)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        cells = "".join(
+            f"<tr><td>{name}</td><td>{p:.3f}</td><td>{r:.3f}</td><td>{f:.3f}</td><td>{s}</td></tr>"
+            for name, p, r, f, s in self.rows()
+        )
+        return (
+            "<table><thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th>"
+            f"</tr></thead><tbody>{cells}</tbody><tfoot><tr><td><b>accuracy</b></td>"
+            f"<td colspan='4'><b>{self.accuracy:.3f}</b> ({int(self.support.sum())} samples)</td></tr></tfoot></table>"
+        )
+
+    def plot(self, *, normalize=None, ax=None):
+        """Plot the confusion matrix (see :func:`toolkit.plots.plot_confusion_matrix`)."""
+        return plot_confusion_matrix(
+            confusion=self.confusion, class_names=[str(n) for n in self.class_names], normalize=normalize, ax=ax
+        )
+
+
+def classification_summary(y_true, y_pred, *, class_names=None) -> ClassificationSummary:
+    """Confusion matrix and per-class precision, recall, F1 and support.
+
+    Args:
+        y_true: labels, or one-hot rows.
+        y_pred: labels, or per-class scores/probabilities (the argmax is taken).
+        class_names: optional names; their number sets the number of classes.
+            Otherwise it is the width of a 2-D ``y_pred``, else the largest
+            label + 1.
+
+    Returns:
+        A :class:`ClassificationSummary`. Metrics come from scikit-learn with
+        ``zero_division=0``: a class never predicted has precision 0.
+
+    Example:
+
+    >>> s = classification_summary(y_test, model.predict(x_test, verbose=0))
+    >>> s.accuracy, s.recall[3]
+    """
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+    yt = check_labels("y_true", y_true)
+    raw_pred = check_array("y_pred", y_pred, ndim=(1, 2), finite=True)
+    yp = check_labels("y_pred", raw_pred)
+    check_same_length(y_true=yt, y_pred=yp)
+    if class_names is not None:
+        if isinstance(class_names, str) or not hasattr(class_names, "__len__") or len(class_names) == 0:
+            raise TypeError(f"`class_names` must be a list of names. {received('class_names', class_names)}")
+        k = len(class_names)
+    elif raw_pred.ndim == 2:
+        k = raw_pred.shape[1]
+    else:
+        k = int(max(yt.max(), yp.max())) + 1
+    top = int(max(yt.max(), yp.max()))
+    if top >= k:
+        raise ValueError(
+            f"A label ({top}) is outside the {k} classes"
+            f"{' named by class_names' if class_names is not None else ' of y_pred'}. "
+            f"{received('class_names' if class_names is not None else 'y_true', class_names if class_names is not None else y_true)}"
+        )
+    labels = np.arange(k)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        yt, yp, labels=labels, zero_division=0
+    )
+    return ClassificationSummary(
+        confusion=confusion_matrix(yt, yp, labels=labels),
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        support=support,
+        accuracy=float(accuracy_score(yt, yp)),
+        class_names=tuple(class_names) if class_names is not None else tuple(range(k)),
+    )
+
+
+def _check_box(name, box) -> np.ndarray:
+    arr = check_array(name, box, ndim=1, finite=True)
+    if arr.shape != (4,):
+        raise ValueError(f"`{name}` must be (x_min, y_min, x_max, y_max). {received(name, box)}")
+    if arr[2] < arr[0] or arr[3] < arr[1]:
+        raise ValueError(f"`{name}` must have x_max >= x_min and y_max >= y_min. {received(name, box)}")
+    return arr.astype(float)
+
+
+def iou(box_a, box_b) -> float:
+    """Intersection over union of two ``(x_min, y_min, x_max, y_max)`` boxes.
+
+    Example:
+
+    >>> iou((0, 0, 2, 2), (1, 1, 3, 3))  # overlap 1, union 7
+    0.14285714285714285
+    """
+    a = _check_box("box_a", box_a)
+    b = _check_box("box_b", box_b)
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 and not math.isclose(union, 0.0) else 0.0
