@@ -41,12 +41,16 @@ test-notebooks: venv  ## notebooks only (fast mode, offline)
 	TOOLKIT_FAST=1 TOOLKIT_OFFLINE=1 $(PY) -m pytest $(NBVAL_ARGS) $(NOTEBOOKS)
 
 test-gpu: venv  ## unit tests + every notebook in FULL mode on a GPU
-	@$(PY) -c "import sys, tensorflow as tf; gpus = tf.config.list_physical_devices('GPU'); \
-	  print('GPUs:', [g.name for g in gpus]) if gpus else sys.exit('make test-gpu needs a visible GPU, and TensorFlow sees none.\nRun it on a GPU machine (a Colab GPU runtime, a lab server); on CPU use make test.')"
-	env -u TOOLKIT_FAST $(PY) -m pytest tests $(NBVAL_ARGS) $(NOTEBOOKS)
+	@$(PY) -c "import tensorflow as tf; raise SystemExit(0 if tf.config.list_physical_devices('GPU') else 1)" 2>/dev/null || { \
+	  echo "make test-gpu needs a visible GPU, and TensorFlow sees none."; \
+	  echo "Run it on a GPU machine (a Colab GPU runtime, a lab server); on a CPU use 'make test'."; exit 1; }
+	env -u TOOLKIT_FAST $(PY) -m pytest tests $(NBVAL_ARGS) --nbval-cell-timeout=3600 $(NOTEBOOKS)
 
 run: venv  ## execute every notebook headless into build/ and print a summary (FULL=1 for full size)
 	$(PY) -m toolkit run --out build $(if $(FULL),--full,)
+
+bench: venv  ## time the notebooks, the monitors' overhead and the fast MNIST recipe -> build/bench.json
+	$(PY) benchmarks/bench.py --out build/bench.json
 
 lab: venv  ## open JupyterLab on notebooks/
 	$(PY) -m jupyter lab notebooks/

@@ -61,7 +61,7 @@ def test_live_plot_updates_one_display_handle(tiny_data, tiny_model, monkeypatch
     """In a notebook: one display() call, then update() on the same handle each epoch."""
     from toolkit.callbacks import live_history_plot as mod
 
-    calls = {"display": 0, "update": 0}
+    calls = {"display": 0, "update": 0}  # min_interval=0: draw every epoch
 
     class Handle:
         def update(self, obj):
@@ -77,11 +77,20 @@ def test_live_plot_updates_one_display_handle(tiny_data, tiny_model, monkeypatch
     monkeypatch.setattr(mod, "in_notebook", lambda: True)
     monkeypatch.setattr(IPython.display, "display", fake_display)
     x, y = tiny_data
-    tiny_model().fit(x, y, epochs=4, batch_size=64, verbose=0, callbacks=[LiveHistoryPlot()])
+    tiny_model().fit(x, y, epochs=4, batch_size=64, verbose=0, callbacks=[LiveHistoryPlot(min_interval=0)])
     assert calls == {"display": 1, "update": 3}
+    calls.update(display=0, update=0)
+    tiny_model().fit(x, y, epochs=4, batch_size=64, verbose=0, callbacks=[LiveHistoryPlot(min_interval=3600)])
+    assert calls == {"display": 1, "update": 1}  # the first epoch, then only the last
 
 
 @pytest.mark.parametrize("every", [0, -1, 1.5, "2", True])
 def test_live_plot_bad_every(every):
     with pytest.raises(ValueError, match="every"):
         LiveHistoryPlot(every=every)
+
+
+@pytest.mark.parametrize("bad", [-1, "2", None])
+def test_live_plot_bad_min_interval(bad):
+    with pytest.raises(ValueError, match="min_interval"):
+        LiveHistoryPlot(min_interval=bad)

@@ -130,13 +130,16 @@ def _tpu_resolver():
         return None
     import tensorflow as tf
 
-    try:
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
-        tf.config.experimental_connect_to_cluster(resolver)
-        tf.tpu.experimental.initialize_tpu_system(resolver)
-        return resolver
-    except (ValueError, RuntimeError, tf.errors.OpError):
-        return None
+    for kwargs in ({}, {"tpu": "local"}):  # Colab's remote TPU, then a TPU VM (Colab/Kaggle)
+        try:
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver(**kwargs)
+            tf.config.experimental_connect_to_cluster(resolver)
+            tf.tpu.experimental.initialize_tpu_system(resolver)
+            return resolver
+        except (ValueError, RuntimeError, tf.errors.OpError) as exc:
+            last = exc
+    print(f"NOTICE: a TPU seems present but could not be initialised ({last}); using the default strategy.")
+    return None
 
 
 _STRATEGY: dict[str, object] = {}
@@ -169,12 +172,13 @@ def strategy():
 
 
 def enable_mixed_precision() -> bool:
-    """Switch Keras to ``mixed_float16`` on a GPU; do nothing on CPU.
+    """Switch Keras to ``mixed_float16`` where it speeds training up.
 
-    Mixed precision speeds up training on GPUs with tensor cores. On CPU it
-    only slows things down, so this returns False there and leaves the
-    policy alone. Keep the output layer in float32
-    (``Dense(..., dtype="float32")``) for a numerically safe softmax.
+    That is: in full mode, on a GPU with tensor cores (compute capability
+    7.0 or newer). On a CPU, an older GPU, or in fast mode it does nothing
+    and returns False, so a notebook can call it unconditionally. Keep the
+    output layer in float32 (``Dense(..., dtype="float32")``) for a
+    numerically safe softmax.
 
     Returns:
         True when the policy was switched on.
@@ -182,7 +186,16 @@ def enable_mixed_precision() -> bool:
     import keras
     import tensorflow as tf
 
-    if not tf.config.list_physical_devices("GPU"):
+    if FAST:
+        return False
+    capable = False
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            major, _ = tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
+        except (ValueError, RuntimeError, TypeError):
+            major = 0
+        capable = capable or major >= 7
+    if not capable:
         return False
     keras.mixed_precision.set_global_policy("mixed_float16")
     return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import keras
 
 from toolkit.plots.history import default_metrics, plot_history
@@ -34,6 +36,9 @@ class LiveHistoryPlot(keras.callbacks.Callback):
         metrics: metric names to plot (default: loss and accuracy, when
             logged), as in :func:`toolkit.plots.plot_history`.
         every: redraw every this many epochs (the last epoch is always drawn).
+        min_interval: at least this many seconds between redraws, so that
+            short epochs are not slowed down by drawing (the last epoch is
+            always drawn).
 
     Example:
 
@@ -41,12 +46,17 @@ class LiveHistoryPlot(keras.callbacks.Callback):
     ...           callbacks=[LiveHistoryPlot()])
     """
 
-    def __init__(self, metrics=None, *, every: int = 1):
+    def __init__(self, metrics=None, *, every: int = 1, min_interval: float = 2.0):
         super().__init__()
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"`every` must be a positive integer. {received('every', every)}")
+        if isinstance(min_interval, bool) or not isinstance(min_interval, (int, float)) or min_interval < 0:
+            raise ValueError(f"`min_interval` must be a number of seconds >= 0. {received('min_interval', min_interval)}")
         self.metrics = metrics
         self.every = every
+        self.min_interval = float(min_interval)
+        self._last_draw = -float("inf")
+        self._axes = None
         self.history: dict[str, list[float]] = {}
         self.epochs: list[int] = []
         self._handle = None
@@ -57,6 +67,7 @@ class LiveHistoryPlot(keras.callbacks.Callback):
         # at or after the first epoch of this fit are dropped in on_epoch_end.
         self._handle = None
         self._first_epoch_of_fit = True
+        self._last_draw = -float("inf")
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -75,7 +86,9 @@ class LiveHistoryPlot(keras.callbacks.Callback):
             while len(values) < len(self.epochs):
                 values.append(float("nan"))
         last = self.params.get("epochs") if self.params else None
-        if in_notebook() and ((epoch + 1) % self.every == 0 or (last and epoch + 1 >= last)):
+        is_last = bool(last and epoch + 1 >= last)
+        due = (epoch + 1) % self.every == 0 and time.perf_counter() - self._last_draw >= self.min_interval
+        if in_notebook() and (due or is_last):
             self._draw()
 
     def on_train_end(self, logs=None):
@@ -91,13 +104,18 @@ class LiveHistoryPlot(keras.callbacks.Callback):
     def _draw(self):
         import matplotlib.pyplot as plt
 
-        if self._figure is None:
-            self._figure = plt.figure(figsize=(10, 3.6))
-        self._figure.clear()
+        self._last_draw = time.perf_counter()
         metrics = self.metrics
         if metrics is None:
             metrics = default_metrics({"": self.history})
-        axes = self._figure.subplots(1, len(metrics), squeeze=False).ravel()
+        if self._figure is None or self._axes is None or len(self._axes) != len(metrics):
+            if self._figure is None:
+                self._figure = plt.figure(figsize=(10, 3.6))
+            self._figure.clear()
+            self._axes = self._figure.subplots(1, len(metrics), squeeze=False).ravel()
+        for axis in self._axes:  # reuse the figure and its axes; only the artists are redrawn
+            axis.cla()
+        axes = self._axes
         plot_history({**self.history, "epoch": self.epochs}, metrics=metrics, ax=axes)
         if in_notebook():
             from IPython.display import display
