@@ -7,5 +7,6 @@ never raises on a wrong or missing answer, and never prints the solution.
 """
 
 from toolkit.exercises.feedback import Feedback, checker, is_placeholder
+from toolkit.exercises.lr_schedules import check_exponential_decay, check_lr_from_finder, check_onecycle_total_steps
 
-__all__ = ["Feedback", "checker", "is_placeholder"]
+__all__ = ["Feedback", "checker", "is_placeholder", "check_exponential_decay", "check_lr_from_finder", "check_onecycle_total_steps"]

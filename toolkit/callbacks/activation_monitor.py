@@ -1,0 +1,146 @@
+"""ActivationMonitor: the spread of each layer's output and its dead units, in the logs."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from toolkit.callbacks._probe import (
+    NOT_MEASURED,
+    activation_name,
+    check_every,
+    check_probe_batch,
+    is_due,
+)
+
+#: Layer types whose output is watched (the Activation and ReLU layers too).
+_WATCHED = (
+    keras.layers.Dense,
+    keras.layers.EinsumDense,
+    keras.layers.Activation,
+    keras.layers.ReLU,
+    keras.layers.LeakyReLU,
+    keras.layers.ELU,
+    keras.layers.PReLU,
+)
+#: Activations with no hard zero to die in: no dead-unit share is written for them.
+_NO_DEAD_UNITS = (None, "linear")
+
+
+def _watched(layer) -> bool:
+    if isinstance(layer, _WATCHED):
+        return True
+    # Conv1D/2D/3D and their transposed and separable kinds share these attributes.
+    return getattr(layer, "kernel_size", None) is not None and getattr(layer, "filters", None) is not None
+
+
+class ActivationMonitor(keras.callbacks.Callback):
+    """Write each layer's activation spread and share of dead units into the logs.
+
+    At the end of every ``every``-th epoch the monitor runs a small fixed
+    probe batch through the model (``training=False``) and writes, for each
+    Dense, Conv and Activation layer:
+
+    * ``act_std/<layer name>``: the standard deviation of the layer's output
+      over the probe batch. It collapses towards 0 when signals vanish with
+      depth and grows when they explode.
+    * ``dead_fraction/<layer name>``: the share of the layer's units (output
+      features; channels for a Conv layer) that output exactly 0 for *every*
+      probe sample. A ReLU unit like that gets no gradient and can never
+      recover: it is dead. Written for layers with a non-linear activation;
+      leaky ReLU and ELU have no hard zero, so their units read 0.
+
+    The outputs come from ``keras.Model(model.inputs, [layer.output ...])``,
+    built once per model and wrapped in a ``tf.function``: the model must be
+    built from ``keras.Input`` (Sequential or Functional). Layers inside
+    nested models are not watched. The monitor only reads, so ``fit`` gives
+    the same results with or without it. On epochs it skips (``every > 1``)
+    it writes NaN, so that every History list keeps one value per epoch.
+
+    Args:
+        batch: a small probe batch: an array ``x``, or ``(x, y)`` (``y`` is
+            not used), at most 2048 samples.
+        every: probe every ``every`` epochs (1 = each epoch).
+
+    Example:
+
+    >>> monitor = ActivationMonitor(x_val[:256])
+    >>> hist = model.fit(x, y, epochs=5, verbose=0, callbacks=[monitor])
+    >>> hist.history["dead_fraction/dense_1"][-1]  # e.g. 0.0 when healthy
+    """
+
+    def __init__(self, batch, *, every: int = 1):
+        super().__init__()
+        self._x, _ = check_probe_batch(batch, labels_required=False)
+        self.every = check_every(every)
+        self.layer_names: list[str] = []
+        self.dead_names: list[str] = []
+        self.last: dict[str, float] = {}
+        self._probe = None
+        self._probe_model = None
+        self._input = None
+
+    def _build_probe(self):
+        model = self.model
+        try:
+            inputs = model.inputs
+        except (AttributeError, ValueError):
+            inputs = None
+        if not inputs:
+            raise ValueError(
+                f"ActivationMonitor needs a model built from keras.Input (Sequential or Functional); "
+                f"model {model.name!r} has no symbolic inputs."
+            )
+        layers = [layer for layer in model.layers if not isinstance(layer, keras.Model) and _watched(layer)]
+        if not layers:
+            raise ValueError(f"ActivationMonitor found no Dense, Conv or Activation layer in model {model.name!r}.")
+        outputs_model = keras.Model(inputs, [layer.output for layer in layers], name=f"{model.name}_activations")
+        self.layer_names = [layer.name for layer in layers]
+        has_zero = [activation_name(layer) not in _NO_DEAD_UNITS for layer in layers]
+        self.dead_names = [name for name, flag in zip(self.layer_names, has_zero) if flag]
+
+        strategy = model.distribute_strategy
+
+        def replica_probe(x):
+            outputs = outputs_model(x, training=False)
+            stds, dead = [], []
+            for out, flag in zip(outputs, has_zero):
+                out = tf.cast(out, tf.float32)
+                stds.append(tf.math.reduce_std(out))
+                if flag:
+                    # A unit is one output feature (the last axis); dead = 0 for every sample and position.
+                    per_unit = tf.reshape(tf.abs(out), [-1, tf.shape(out)[-1]])
+                    silent = tf.reduce_max(per_unit, axis=0) == 0.0
+                    dead.append(tf.reduce_mean(tf.cast(silent, tf.float32)))
+            return tf.stack(stds), (tf.stack(dead) if dead else tf.zeros([0]))
+
+        @tf.function(reduce_retracing=True)
+        def probe(x):
+            # Run where the train step runs (a replica context), and read one replica's answer.
+            per_replica = strategy.run(replica_probe, args=(x,))
+            return tf.nest.map_structure(lambda t: strategy.experimental_local_results(t)[0], per_replica)
+
+        self._probe = probe
+        self._probe_model = model
+        self._input = tf.constant(self._x)
+
+    def on_train_begin(self, logs=None):
+        self.last = {}
+        if self._probe is None or self._probe_model is not self.model:
+            self._build_probe()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._probe is None:
+            self._build_probe()
+        if is_due(epoch, self.every):
+            stds, dead = (np.asarray(t, dtype=float) for t in self._probe(self._input))
+        else:
+            stds = [NOT_MEASURED] * len(self.layer_names)
+            dead = [NOT_MEASURED] * len(self.dead_names)
+        values = {f"act_std/{n}": float(v) for n, v in zip(self.layer_names, stds)}
+        values.update({f"dead_fraction/{n}": float(v) for n, v in zip(self.dead_names, dead)})
+        if is_due(epoch, self.every):
+            self.last = values
+        if logs is not None:
+            logs.update(values)
