@@ -1,0 +1,52 @@
+import importlib.util
+import pathlib
+
+import numpy as np
+
+from toolkit.exercises.perceptron import check_neuron_output, check_perceptron_update
+
+spec = importlib.util.spec_from_file_location(
+    "solutions_01", pathlib.Path(__file__).resolve().parents[1] / "solutions" / "01_perceptron.py"
+)
+solution = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(solution)
+
+
+def test_placeholders_are_not_answered():
+    assert not check_perceptron_update(...).answered
+    assert not check_neuron_output(...).answered
+
+
+def test_solutions_pass():
+    assert check_perceptron_update(solution.perceptron_update).passed
+    assert check_neuron_output(solution.neuron_output).passed
+
+
+def test_update_wrong_sign():
+    def wrong(w, b, x, y, lr):
+        e = y - int(np.dot(w, x) + b > 0)
+        return w - lr * e * x, b - lr * e
+
+    fb = check_perceptron_update(wrong)
+    assert not fb.passed and "sign" in fb.hint
+
+
+def test_update_forgotten_bias():
+    def wrong(w, b, x, y, lr):
+        e = y - int(np.dot(w, x) + b > 0)
+        return w + lr * e * x, b
+
+    fb = check_perceptron_update(wrong)
+    assert not fb.passed and "bias" in fb.hint
+
+
+def test_update_returning_nothing_does_not_raise():
+    fb = check_perceptron_update(lambda w, b, x, y, lr: None)
+    assert not fb.passed and "Return" in fb.hint
+
+
+def test_neuron_wrong_answers():
+    assert "bias" in check_neuron_output(0.269).hint
+    assert "before the activation" in check_neuron_output(-0.5).message
+    assert "sign" in check_neuron_output(0.622).hint
+    assert not check_neuron_output("abc").passed  # never raises
