@@ -26,6 +26,11 @@ def mnist_cnn(*, input_shape=(28, 28, 1), num_classes: int = 10, dropout: float 
     dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_inclusive=False)
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
         raise ValueError(f"`input_shape` must be (height, width, channels). {received('input_shape', input_shape)}")
+    if min(input_shape[:2]) < 10:
+        raise ValueError(
+            "`input_shape` is too small for two 3×3 convolutions and two 2×2 poolings (at least 10×10). "
+            f"{received('input_shape', input_shape)}"
+        )
     return keras.Sequential(
         [
             keras.Input(tuple(input_shape)),
@@ -79,6 +84,12 @@ def deep_mlp(
         raise ValueError(
             f"`kernel_initializer` is not a Keras initializer. {received('kernel_initializer', kernel_initializer)}"
         ) from None
+    if (
+        not isinstance(input_shape, (tuple, list))
+        or not input_shape
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in input_shape)
+    ):
+        raise TypeError(f"`input_shape` must be a tuple of positive integers, e.g. (784,). {received('input_shape', input_shape)}")
     layers = [keras.Input(tuple(input_shape))]
     if len(input_shape) > 1:
         layers.append(keras.layers.Flatten(name="flatten"))
@@ -112,7 +123,11 @@ def mc_dropout_predict(model, x, *, samples: int = 30, batch_size: int = 256):
         raise TypeError(f"`model` must be a keras Model. {received('model', model)}")
     samples = check_int("samples", samples, minimum=2)
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    x = check_array("x", x)
+    x = check_array("x", x, finite=True)
+    expected = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
+    if expected and tuple(x.shape[1:]) != expected and None not in expected:
+        raise ValueError(f"`x` samples must have shape {expected} to fit the model, got {tuple(x.shape[1:])}. "
+                         f"{received('x', x)}")
     passes = []
     for _ in range(samples):
         batches = [

@@ -90,6 +90,8 @@ def check_array(
         arr = np.asarray(value)
     except (ValueError, TypeError) as exc:  # ragged lists and the like
         raise ValueError(f"`{name}` could not be read as an array ({exc}). {received(name, value)}") from None
+    if arr.ndim == 0:
+        raise TypeError(f"`{name}` must be an array or a list, not a single value. {received(name, value)}")
     if numeric and not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"`{name}` must hold numbers, not {arr.dtype}. {received(name, value)}")
     if ndim is not None:

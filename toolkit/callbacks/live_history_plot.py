@@ -52,6 +52,12 @@ class LiveHistoryPlot(keras.callbacks.Callback):
             raise ValueError(f"`every` must be a positive integer. {received('every', every)}")
         if isinstance(min_interval, bool) or not isinstance(min_interval, (int, float)) or min_interval < 0:
             raise ValueError(f"`min_interval` must be a number of seconds >= 0. {received('min_interval', min_interval)}")
+        if metrics is not None:
+            if isinstance(metrics, str):
+                metrics = [metrics]
+            if not isinstance(metrics, (list, tuple)) or not metrics or not all(isinstance(m, str) for m in metrics):
+                raise TypeError(f"`metrics` must be a list of metric names, e.g. ['loss']. {received('metrics', metrics)}")
+            metrics = list(metrics)
         self.metrics = metrics
         self.every = every
         self.min_interval = float(min_interval)

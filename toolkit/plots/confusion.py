@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolkit.validation import check_labels, check_same_length, received
+from toolkit.validation import check_array, check_labels, check_same_length, received
 
 
 def plot_confusion_matrix(y_true=None, y_pred=None, *, confusion=None, class_names=None, normalize=None, ax=None):
@@ -30,7 +30,8 @@ def plot_confusion_matrix(y_true=None, y_pred=None, *, confusion=None, class_nam
         raise ValueError(f"`normalize` must be None, 'true', 'pred' or 'all'. {received('normalize', normalize)}")
     if confusion is None:
         if y_true is None or y_pred is None:
-            raise TypeError("Pass `y_true` and `y_pred`, or `confusion`. Received neither.")
+            missing = "y_pred" if y_pred is None else "y_true"
+            raise TypeError(f"Pass `y_true` and `y_pred`, or `confusion`. Received: {missing}=None")
         yt = check_labels("y_true", y_true)
         yp = check_labels("y_pred", y_pred)
         check_same_length(y_true=yt, y_pred=yp)
@@ -39,9 +40,12 @@ def plot_confusion_matrix(y_true=None, y_pred=None, *, confusion=None, class_nam
             k = max(k, len(class_names))
         cm = confusion_matrix(yt, yp, labels=np.arange(k), normalize=normalize)
     else:
-        cm = np.asarray(confusion, dtype=float)
-        if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.size == 0:
+        cm = check_array("confusion", confusion, finite=True).astype(float)
+        if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
             raise ValueError(f"`confusion` must be a square k×k matrix. {received('confusion', confusion)}")
+        if cm.min() < 0:
+            raise ValueError(f"`confusion` holds counts, which cannot be negative (found {cm.min():g}). "
+                             f"{received('confusion', confusion)}")
         if normalize == "true":
             cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
         elif normalize == "pred":

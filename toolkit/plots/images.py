@@ -54,6 +54,8 @@ def plot_images(images, labels=None, *, predictions=None, class_names=None, max_
     if p is not None:
         check_same_length(images=arr, predictions=p)
     if class_names is not None:
+        if isinstance(class_names, (str, bytes)) or not hasattr(class_names, "__iter__"):
+            raise TypeError(f"`class_names` must be a list of names. {received('class_names', class_names)}")
         class_names = list(class_names)
         top = max([0] + [int(v.max()) for v in (y, p) if v is not None])
         if top >= len(class_names):
