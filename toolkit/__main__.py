@@ -1,4 +1,4 @@
-"""Command line: ``python -m toolkit prefetch | run | env``."""
+"""Command line: ``python -m toolkit prefetch | run | env | doctor``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,21 @@ def main(argv=None) -> int:
     run.add_argument("--full", action="store_true", help="full size instead of fast mode")
     run.add_argument("--only", nargs="*", help="notebook name prefixes, e.g. 01 05")
     sub.add_parser("env", help="describe the environment")
+    doctor = sub.add_parser("doctor", help="diagnose a training run from the file keras.callbacks.CSVLogger wrote")
+    doctor.add_argument("csv", help="the CSVLogger file, e.g. history.csv")
+    doctor.add_argument("--num-classes", type=int, default=None, help="number of classes, for chance levels")
     args = parser.parse_args(argv)
+
+    if args.command == "doctor":
+        from toolkit.diagnose import diagnose, read_history_csv
+
+        try:
+            report = diagnose(read_history_csv(args.csv), num_classes=args.num_classes)
+        except (TypeError, ValueError) as exc:
+            print(f"python -m toolkit doctor: {exc}", file=sys.stderr)
+            return 2
+        print(report)
+        return 0
 
     if args.command == "prefetch":
         from toolkit.prefetch import prefetch

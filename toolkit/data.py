@@ -33,6 +33,11 @@ MNIST_CACHE = os.path.join(os.path.expanduser(os.environ.get("KERAS_HOME", "~/.k
 #: Seconds a stalled download may block before it is given up.
 DOWNLOAD_TIMEOUT = 30.0
 
+#: Image size of the full-mode transfer-learning lesson (MobileNetV2 on tf_flowers).
+FLOWERS_IMAGE_SIZE = 160
+#: tf_flowers ships one split of 3,670 photos; the lesson cuts it 80/10/10.
+FLOWERS_SPLITS = ("train[:80%]", "train[80%:90%]", "train[90%:]")
+
 _NOTICES_SHOWN: set[str] = set()
 
 
@@ -125,6 +130,70 @@ def sample_images():
     bunch = load_sample_images()
     names = [os.path.basename(f) for f in bunch.filenames]
     return np.stack(bunch.images).astype(np.uint8), names
+
+
+def load_flowers(*, image_size=FLOWERS_IMAGE_SIZE, batch_size=32, splits=FLOWERS_SPLITS, seed=0, data_dir=None):
+    """tf_flowers from tfds: 3,670 photos of 5 kinds of flowers, as tf.data pipelines.
+
+    The real tfds loader with ``try_gcs=False``. Online it downloads and
+    prepares the data set once (into ``~/tensorflow_datasets``, or
+    ``data_dir``); offline (no network, or ``TOOLKIT_OFFLINE=1``) it only
+    reads a copy prepared before (``download=False``) and raises ``OSError``
+    saying how to get one (``python -m toolkit prefetch``). There is no
+    stand-in: the offline lesson uses digits instead.
+
+    Args:
+        image_size: photos are resized to ``image_size`` × ``image_size``.
+        batch_size: batch size of the three pipelines.
+        splits: three tfds split strings (train, validation, test).
+        seed: seed of the training-set shuffle.
+        data_dir: where tfds keeps its data (default: tfds's own).
+
+    Returns:
+        ``(train, val, test), class_names``: batched ``tf.data.Dataset`` s of
+        ``(images, labels)``, images float32 in [0, 255] of shape
+        ``(batch, image_size, image_size, 3)``, labels int64; the training set
+        is shuffled every epoch.
+
+    Example:
+
+    >>> (train, val, test), class_names = load_flowers(image_size=160)
+    >>> class_names
+    ['dandelion', 'daisy', 'tulips', 'sunflowers', 'roses']
+    """
+    image_size = check_int("image_size", image_size, minimum=32)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    if not isinstance(splits, (tuple, list)) or len(splits) != 3 or not all(isinstance(x, str) for x in splits):
+        raise ValueError(f"`splits` must be three tfds split strings (train, val, test). {received('splits', splits)}")
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(f"`data_dir` must be a folder path or None. {received('data_dir', data_dir)}")
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    offline = runtime.is_offline()
+    try:
+        parts, info = tfds.load(
+            "tf_flowers", split=list(splits), as_supervised=True, with_info=True,
+            download=not offline, try_gcs=False, data_dir=None if data_dir is None else os.fspath(data_dir),
+        )
+    except Exception as exc:  # tfds raises AssertionError/DatasetNotFoundError/OSError when it has no copy
+        why = "offline and no prepared copy was found" if offline else "the download failed"
+        raise OSError(
+            f"tf_flowers could not be loaded ({why}: {str(exc).splitlines()[0].split('. ')[0][:200]}). "
+            "Run `python -m toolkit prefetch` on a connected machine first."
+        ) from None
+
+    def resize(image, label):
+        return tf.image.resize(tf.cast(image, tf.float32), (image_size, image_size)), label
+
+    pipelines = []
+    for i, part in enumerate(parts):
+        part = part.map(resize, num_parallel_calls=tf.data.AUTOTUNE)
+        if i == 0:
+            part = part.shuffle(1000, seed=seed, reshuffle_each_iteration=True)
+        pipelines.append(part.batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    return tuple(pipelines), list(info.features["label"].names)
 
 
 def make_linear(n: int = 200, *, margin: float = 0.5, seed: int = 0):

@@ -16,9 +16,7 @@ import sys
 from typing import Callable
 
 from toolkit import data, runtime
-
-#: Image size of the full-mode transfer-learning lesson (MobileNetV2 on tf_flowers).
-FLOWERS_IMAGE_SIZE = 160
+from toolkit.data import FLOWERS_IMAGE_SIZE
 
 
 @dataclasses.dataclass

@@ -1,0 +1,20 @@
+"""Solutions to the exercises of notebook 04 (optimizers)."""
+
+import numpy as np
+
+
+def adam_step(theta, grad, m, v, t, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    """One Adam step as keras.optimizers.Adam computes it. Returns (theta, m, v)."""
+    m = beta_1 * m + (1 - beta_1) * grad
+    v = beta_2 * v + (1 - beta_2) * grad**2
+    # Bias correction, as Keras writes it: both factors folded into the step size, and epsilon
+    # added to sqrt(v). (Kingma & Ba's m_hat / (sqrt(v_hat) + epsilon) passes the check too.)
+    alpha = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    theta = theta - alpha * m / (np.sqrt(v) + epsilon)
+    return theta, m, v
+
+
+def momentum_step(theta, grad, velocity, lr=0.01, momentum=0.9):
+    """One step of keras.optimizers.SGD(momentum=...). Returns (theta, velocity)."""
+    velocity = momentum * velocity - lr * grad
+    return theta + velocity, velocity

@@ -1,0 +1,158 @@
+"""Determinism: seed_everything makes a CPU run repeatable, in one process and across processes.
+
+Op determinism is switched on for the whole process by ``seed_everything``,
+so the trainings run in fresh interpreters (two at once: one per core),
+each training twice and once more with another seed (the control that shows
+the comparison can fail). Then one notebook is executed twice and its
+``# NBVAL_CHECK_OUTPUT`` cells must print the same thing both times, and the
+same thing as the outputs recorded in the notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import nbformat
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CHECK_TAG = "# NBVAL_CHECK_OUTPUT"
+#: The cheapest notebook with checked outputs (the perceptron); any other one if it has none.
+PREFERRED_NOTEBOOK = ROOT / "notebooks" / "01_perceptron.ipynb"
+
+TRAINING = textwrap.dedent(
+    """
+    import hashlib, json, sys
+    import keras
+    from toolkit.data import load_digits
+    from toolkit.runtime import seed_everything
+
+    x, y = load_digits()
+    x, y = x[:600, :, :, None], y[:600]
+
+    def run(seed):
+        seed_everything(seed)
+        model = keras.Sequential([
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(8, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.3),               # random masks: seeded
+            keras.layers.Dense(10, activation="softmax"),
+        ])                                           # random initial weights: seeded
+        model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy", metrics=["accuracy"])
+        hist = model.fit(x, y, validation_split=0.25, shuffle=True,   # random batch order: seeded
+                         epochs=3, batch_size=64, verbose=0)
+        weights = hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest()
+        return {"history": hist.history, "weights": weights}
+
+    print("RESULT", json.dumps([run(int(seed)) for seed in sys.argv[1:]]))
+    """
+)
+
+
+def _env(**extra):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TOOLKIT_FAST": "1", "TOOLKIT_OFFLINE": "1", "MPLBACKEND": "Agg"}
+    env.update(extra)
+    return env
+
+
+def _parallel(commands, timeout):
+    procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT)
+             for c in commands]
+    outs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=timeout)
+        assert proc.returncode == 0, err[-3000:]
+        outs.append(out)
+    return outs
+
+
+@pytest.mark.timeout(300)
+def test_seed_everything_gives_identical_histories_in_and_across_processes():
+    outs = _parallel([[sys.executable, "-c", TRAINING, "0", "0", "1"], [sys.executable, "-c", TRAINING, "0"]], timeout=280)
+    runs = []
+    for out in outs:
+        line = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))
+        runs.append(json.loads(line[len("RESULT "):]))
+    (a, a_again, a_other_seed), (b,) = runs
+    assert len(a["history"]["loss"]) == 3 and "val_accuracy" in a["history"]
+    assert a == a_again, "the same seed twice in one process must give the same history and weights"
+    assert a == b, "the same seed in another process must give the same history and weights"
+    assert a_other_seed["history"] != a["history"] and a_other_seed["weights"] != a["weights"], (
+        "another seed must give another run, or the comparison above proves nothing"
+    )
+
+
+# One notebook executed twice ----------------------------------------------------------------
+
+RUN_NOTEBOOK = textwrap.dedent(
+    """
+    import json, sys
+    import nbformat
+    from nbclient import NotebookClient
+
+    path, last = sys.argv[1], int(sys.argv[2])
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = nb.cells[: last + 1]          # nothing after the last checked cell is needed
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(__import__("pathlib").Path(path).parent)}}).execute()
+    print("OUTPUTS", json.dumps([cell.get("outputs", []) for cell in nb.cells]))
+    """
+)
+
+
+def _checked_notebooks():
+    found = []
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        checked = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and CHECK_TAG in c.source]
+        if checked:
+            found.append((path, nb, checked))
+    return found
+
+
+def comparable(outputs) -> list:
+    """What nbval compares: text streams, plain-text results and error names (no images, no timings)."""
+    shown = []
+    for out in outputs:
+        kind = out.get("output_type")
+        if kind == "stream":
+            shown.append(("stream", out.get("name"), out.get("text", "")))
+        elif kind in ("execute_result", "display_data"):
+            shown.append(("data", out.get("data", {}).get("text/plain", "")))
+        elif kind == "error":
+            shown.append(("error", out.get("ename"), out.get("evalue")))
+    return shown
+
+
+@pytest.mark.timeout(600)
+def test_a_notebook_executed_twice_prints_the_same_checked_outputs():
+    notebooks = _checked_notebooks()
+    chosen = [n for n in notebooks if n[0] == PREFERRED_NOTEBOOK] or notebooks[:1]
+    if not chosen:
+        pytest.skip(f"no notebook has a {CHECK_TAG!r} cell yet (expected one in {PREFERRED_NOTEBOOK.name})")
+    path, nb, checked = chosen[0]
+    last = max(checked)
+    command = [sys.executable, "-c", RUN_NOTEBOOK, str(path), str(last)]
+    first, second = (json.loads(next(ln for ln in out.splitlines() if ln.startswith("OUTPUTS "))[len("OUTPUTS "):])
+                     for out in _parallel([command, command], timeout=580))
+    for i in checked:
+        label = f"{path.name} cell {i}"
+        assert comparable(first[i]), f"{label} is checked but printed nothing"
+        assert comparable(first[i]) == comparable(second[i]), f"{label} printed different outputs in two runs"
+        assert comparable(first[i]) == comparable(nb.cells[i].outputs), (
+            f"{label} printed something else than the outputs recorded in the notebook"
+        )
+
+
+def test_the_output_comparison_sees_a_changed_number():
+    a = [{"output_type": "stream", "name": "stdout", "text": "accuracy 0.912\n"}]
+    b = [{"output_type": "stream", "name": "stdout", "text": "accuracy 0.913\n"}]
+    image = {"output_type": "display_data", "data": {"image/png": "AAAA", "text/plain": "<Figure>"}}
+    assert comparable(a) != comparable(b)
+    assert comparable(a + [image]) == comparable(a + [{**image, "data": {"image/png": "BBBB", "text/plain": "<Figure>"}}])

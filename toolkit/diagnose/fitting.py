@@ -1,0 +1,118 @@
+"""How far a run got: ``underfitting``, ``lr_too_low`` and ``train_val_mismatch``.
+
+* A loss that stays high, flat near the loss of guessing, with accuracy near
+  chance, is ``underfitting``: the model cannot fit its own training data.
+* A steady but slow fall that is nowhere near fitting the training data yet
+  is ``lr_too_low`` (the lecture's inefficient learning).
+* A training accuracy well *below* the validation accuracy is
+  ``train_val_mismatch``: the two sets do not look alike.
+
+Chance levels need the number of classes k: accuracy 1/k, and for a
+cross-entropy loss ln k, the loss of guessing uniformly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from toolkit.diagnose.curves import MIN_TREND_EPOCHS
+from toolkit.diagnose.remedies import REMEDIES, finding
+from toolkit.diagnose.run import Run, end_level, num, pct, window
+
+#: Accuracy less than halfway from chance (1/k) to 100% on the training data itself: the model does not fit it.
+FIT_SKILL = 0.5
+#: Without accuracy: a loss still at half the loss of guessing (ln k) has learnt less than half the way.
+FIT_CHANCE_FRACTION = 0.5
+#: Without the number of classes: a loss still at 70% of its first epoch's value has hardly moved.
+FIT_FIRST_RATIO = 0.7
+#: Accuracy within a fifth of the way from chance (or loss at 80% of ln k) is "near chance": severity high.
+NEAR_CHANCE_SKILL = 0.2
+NEAR_CHANCE_FRACTION = 0.8
+#: At least 3 of 4 epochs lower the loss: a steady fall, not noise around a plateau.
+STEADY_FRACTION = 0.75
+#: The second half of the run lowers the loss at least half as much as the first: it is not converging yet.
+NOT_SLOWING = 0.5
+#: Validation accuracy 10 points above training accuracy: dropout and augmentation alone cost a few points.
+MISMATCH_GAP = 0.10
+
+
+def fit_state(run: Run):
+    """How far the run is from fitting its own training data: ``(far, near_chance, sentence)``."""
+    end = end_level(run.loss)
+    if run.acc is not None and run.num_classes:
+        acc, chance = end_level(run.acc), run.chance_acc
+        skill = (acc - chance) / (1 - chance)
+        text = f"training {run.acc_name} is {num(acc)} (chance {num(chance)})"
+        return skill < FIT_SKILL, skill < NEAR_CHANCE_SKILL, text
+    if run.num_classes:
+        frac = end / run.chance_loss
+        text = f"loss {num(end)} is {pct(frac)} of the loss of guessing (ln {run.num_classes} = {num(run.chance_loss)})"
+        return frac >= FIT_CHANCE_FRACTION, frac >= NEAR_CHANCE_FRACTION, text
+    if run.n < MIN_TREND_EPOCHS:  # the first epoch is no yardstick for a run of one or two epochs
+        return False, False, f"loss is {num(end)}"
+    ratio = end / run.loss[0] if run.loss[0] > 0 else 0.0
+    text = f"loss {num(end)} is still {pct(ratio)} of its first-epoch value {num(run.loss[0])}"
+    return ratio >= FIT_FIRST_RATIO, ratio >= 0.9, text
+
+
+def lr_too_low(run: Run) -> Finding | None:
+    """A steady fall that is not slowing down, while the run is still far from fitting."""
+    x = run.loss
+    if len(x) < MIN_TREND_EPOCHS or x[0] <= 0:
+        return None
+    far, near, text = fit_state(run)
+    steady = np.mean(np.diff(x) < 0) >= STEADY_FRACTION
+    mid = (len(x) - 1) // 2
+    first = (x[0] - x[mid]) / max(mid, 1)
+    second = (x[mid] - x[-1]) / max(len(x) - 1 - mid, 1)
+    if not (far and steady and first > 0 and second >= NOT_SLOWING * first):
+        return None
+    total = 1 - x[-1] / x[0]
+    return finding(
+        "lr_too_low",
+        "high" if near else "medium",
+        f"loss fell steadily but slowly, {pct(total)} in {len(x)} epochs (about {pct(total / (len(x) - 1))} "
+        f"per epoch) without slowing down, and {text}: it is far from converged.",
+    )
+
+
+def underfitting(run: Run) -> Finding | None:
+    """The training loss stays high: flat near chance, or far from fitting (the run is not learning it)."""
+    if run.n == 0:
+        return None
+    far, near, text = fit_state(run)
+    if not far:
+        return None
+    x = run.loss
+    if len(x) < MIN_TREND_EPOCHS:
+        remedies = (REMEDIES["underfitting"][1],) + tuple(r for r in REMEDIES["underfitting"] if r != REMEDIES["underfitting"][1])
+        return finding(
+            "underfitting", "low",
+            f"after only {len(x)} epoch{'s' if len(x) > 1 else ''}, {text}: train longer before judging the model.",
+            remedies,
+        )
+    w = window(len(x))
+    before = float(np.mean(x[-2 * w:-w])) if len(x) >= 2 * w else float(x[0])
+    change = 1 - end_level(x) / before if before > 0 else 0.0
+    if change < 0.05:
+        trend = f"the loss has stopped falling: it changed by {pct(abs(change))} over the last {w} epochs"
+    else:
+        trend = f"the loss is still falling ({pct(change)} over the last {w} epochs) but slowing down"
+    return finding("underfitting", "high" if near else "medium", f"after {len(x)} epochs {text}, and {trend}.")
+
+
+def train_val_mismatch(run: Run) -> Finding | None:
+    """Training accuracy well below validation accuracy at the end of the run."""
+    if run.acc is None or run.val_acc is None or run.n < MIN_TREND_EPOCHS:
+        return None
+    w = window(run.n)
+    gaps = run.val_acc[-w:] - run.acc[-w:]
+    if gaps.min() < MISMATCH_GAP:
+        return None
+    gap = float(gaps.mean())
+    return finding(
+        "train_val_mismatch",
+        "high" if gap >= 0.3 else "medium" if gap >= 0.2 else "low",
+        f"training {run.acc_name} {num(end_level(run.acc))} is {100 * gap:.0f} points below validation "
+        f"{run.acc_name} {num(end_level(run.val_acc))} over the last {w} epochs: the two sets do not look alike.",
+    )

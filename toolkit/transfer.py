@@ -1,0 +1,216 @@
+"""Transfer learning: reuse a trained backbone, train a new head, then fine-tune.
+
+The recipe (Keras's transfer-learning guide, Géron ch. 11):
+
+1. take a backbone trained on a big task and **freeze** it
+   (``backbone.trainable = False``);
+2. put a new head on it with :func:`add_head`, which calls the backbone with
+   ``training=False`` so that its BatchNorm layers stay in inference mode
+   for good, also after unfreezing;
+3. compile and train the head;
+4. unfreeze the top of the backbone with :func:`unfreeze_top`,
+   **re-compile** (trainability is fixed at ``compile()``) with a learning
+   rate about 10× lower, and train again (fine-tuning).
+
+Backbones: :func:`imagenet_backbone` (MobileNetV2 with ImageNet weights,
+online) or :func:`small_cnn_backbone` (a small CNN to pretrain on digits,
+offline). For knowledge distillation use Keras's own
+``keras.distillation.Distiller`` with ``LogitsDistillation``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import keras
+
+from toolkit import runtime
+from toolkit.data import DOWNLOAD_TIMEOUT, FLOWERS_IMAGE_SIZE
+from toolkit.validation import check_float, check_int, received
+
+#: Input sizes for which Keras has MobileNetV2 ImageNet weights.
+MOBILENET_SIZES = (96, 128, 160, 192, 224)
+
+
+def small_cnn_backbone(input_shape=(28, 28, 1), *, filters=(16, 32), name: str = "backbone"):
+    """A small convolutional feature extractor (uncompiled, no head).
+
+    Each block is Conv 3×3 (no bias) → BatchNorm → ReLU → MaxPool 2×2; the
+    output is the flattened feature map. Small enough to pretrain on CPU in
+    seconds, and with BatchNorm, so that fine-tuning meets the same BatchNorm
+    question as a real ImageNet backbone.
+
+    Args:
+        input_shape: ``(height, width, channels)``.
+        filters: number of filters of each block.
+        name: the model's name.
+
+    Example:
+
+    >>> backbone = small_cnn_backbone((28, 28, 1))
+    >>> backbone.output_shape
+    (None, 1568)
+    """
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
+        raise ValueError(f"`input_shape` must be (height, width, channels). {received('input_shape', input_shape)}")
+    for dim in input_shape:
+        check_int("input_shape", dim, minimum=1)
+    if not isinstance(filters, (tuple, list)) or not filters:
+        raise ValueError(f"`filters` must be a non-empty list of filter counts. {received('filters', filters)}")
+    for f in filters:
+        check_int("filters", f, minimum=1)
+    if min(input_shape[:2]) < 2 ** len(filters):
+        raise ValueError(
+            f"`input_shape` {tuple(input_shape)} is too small for {len(filters)} pooling blocks. "
+            f"{received('filters', filters)}"
+        )
+    inputs = keras.Input(tuple(input_shape), name="image")
+    x = inputs
+    for i, f in enumerate(filters, start=1):
+        x = keras.layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = keras.layers.BatchNormalization(momentum=0.9, name=f"bn{i}")(x)
+        x = keras.layers.Activation("relu", name=f"relu{i}")(x)
+        x = keras.layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    outputs = keras.layers.Flatten(name="features")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def add_head(backbone, num_classes: int, *, dropout: float = 0.2, preprocessing=None, logits: bool = False,
+             name: str = "transfer_model"):
+    """Put a new classification head on ``backbone`` (uncompiled).
+
+    ``inputs → preprocessing → backbone(x, training=False) → [global average
+    pooling] → Dropout → Dense``. Calling the backbone with ``training=False``
+    keeps its BatchNorm layers in inference mode (their moving statistics
+    never change), also after :func:`unfreeze_top`; without it, fine-tuning
+    on small batches would overwrite the pretrained statistics.
+
+    Args:
+        backbone: a Keras model built from ``keras.Input``; freeze it
+            (``backbone.trainable = False``) before compiling the result.
+        num_classes: classes of the new task.
+        dropout: dropout rate before the new Dense layer.
+        preprocessing: optional layer(s) applied to the inputs first, e.g.
+            ``keras.layers.Rescaling(1 / 127.5, offset=-1)`` for MobileNetV2.
+        logits: output raw scores (for distillation and
+            ``from_logits=True`` losses) instead of softmax probabilities.
+        name: the model's name.
+
+    Example:
+
+    >>> backbone.trainable = False
+    >>> model = add_head(backbone, 5)
+    >>> model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    """
+    if not isinstance(backbone, keras.Model) or not getattr(backbone, "inputs", None):
+        raise TypeError(
+            f"`backbone` must be a Keras model built from keras.Input. {received('backbone', backbone)}"
+        )
+    num_classes = check_int("num_classes", num_classes, minimum=2)
+    dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_inclusive=False)
+    if not isinstance(logits, bool):
+        raise TypeError(f"`logits` must be True or False. {received('logits', logits)}")
+    if preprocessing is not None and not callable(preprocessing):
+        raise TypeError(f"`preprocessing` must be a Keras layer or None. {received('preprocessing', preprocessing)}")
+    inputs = keras.Input(backbone.input_shape[1:], name="inputs")
+    x = preprocessing(inputs) if preprocessing is not None else inputs
+    x = backbone(x, training=False)
+    if len(x.shape) == 4:
+        x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+    outputs = keras.layers.Dense(
+        num_classes, activation=None if logits else "softmax", name="head", dtype="float32"
+    )(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def unfreeze_top(backbone, n_layers: int, *, keep_batchnorm_frozen: bool = True) -> list[str]:
+    """Make the top ``n_layers`` weighted layers of ``backbone`` trainable, the rest frozen.
+
+    Layers are counted from the output down, counting only layers with
+    weights (convolutions, dense layers, ...; BatchNorm layers are not
+    counted while ``keep_batchnorm_frozen``). Re-compile the model afterwards:
+    Keras fixes the trainable weights at ``compile()``, and a model that is
+    not re-compiled keeps training what it trained before (it warns). Use a
+    learning rate about 10× lower than for the head.
+
+    Args:
+        backbone: the Keras model to fine-tune.
+        n_layers: how many of its last weighted layers to unfreeze; a number
+            larger than the backbone has unfreezes all of them.
+        keep_batchnorm_frozen: leave BatchNormalization layers frozen
+            (their scale and offset too). Their statistics stay fixed anyway
+            when the backbone is called with ``training=False``.
+
+    Returns:
+        The names of the layers now trainable, from the bottom up.
+
+    Example:
+
+    >>> unfreeze_top(backbone, 20)
+    >>> model.compile(keras.optimizers.Adam(1e-4), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    """
+    if not isinstance(backbone, keras.Model):
+        raise TypeError(f"`backbone` must be a Keras model. {received('backbone', backbone)}")
+    n_layers = check_int("n_layers", n_layers, minimum=1)
+    if not isinstance(keep_batchnorm_frozen, bool):
+        raise TypeError(
+            f"`keep_batchnorm_frozen` must be True or False. {received('keep_batchnorm_frozen', keep_batchnorm_frozen)}"
+        )
+    backbone.trainable = True
+    candidates = []
+    for layer in backbone.layers:
+        is_bn = isinstance(layer, keras.layers.BatchNormalization)
+        if layer.weights and not (is_bn and keep_batchnorm_frozen):
+            candidates.append(layer)
+    unfrozen = {id(layer) for layer in candidates[-n_layers:]}
+    for layer in backbone.layers:
+        layer.trainable = id(layer) in unfrozen
+    return [layer.name for layer in backbone.layers if layer.trainable]
+
+
+def _mobilenet_cache(image_size: int) -> str:
+    home = os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras"))
+    name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{image_size}_no_top.h5"
+    return os.path.join(home, "models", name)
+
+
+def imagenet_backbone(*, image_size: int = FLOWERS_IMAGE_SIZE):
+    """MobileNetV2 with ImageNet weights and no top, for ``image_size``² RGB input.
+
+    Its inputs are pixels scaled to [-1, 1]
+    (``keras.layers.Rescaling(1 / 127.5, offset=-1)`` on 0–255 images).
+    The weights come from Keras's cache (``~/.keras/models``) or a download.
+
+    Raises:
+        OSError: when the weights can be neither found in the cache nor
+            downloaded (offline, or ``TOOLKIT_OFFLINE=1``); the message says
+            why. A notebook catches it and takes its offline path.
+
+    Example:
+
+    >>> base = imagenet_backbone(image_size=160)
+    >>> base.output_shape
+    (None, 5, 5, 1280)
+    """
+    image_size = check_int("image_size", image_size, minimum=1)
+    if image_size not in MOBILENET_SIZES:
+        raise ValueError(f"`image_size` must be one of {MOBILENET_SIZES} (sizes with ImageNet weights). "
+                         f"{received('image_size', image_size)}")
+    cached = os.path.exists(_mobilenet_cache(image_size))
+    if not cached and runtime.is_offline():
+        raise OSError(
+            "the MobileNetV2 ImageNet weights are not in the Keras cache and the network is off "
+            "(or TOOLKIT_OFFLINE=1). Run `python -m toolkit prefetch` on a connected machine first."
+        )
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
+    try:
+        return keras.applications.MobileNetV2(
+            input_shape=(image_size, image_size, 3), include_top=False, weights="imagenet"
+        )
+    except Exception as exc:  # keras raises a bare Exception("URL fetch failure ...")
+        raise OSError(f"the MobileNetV2 ImageNet weights could not be loaded ({str(exc).splitlines()[0][:160]}).") from None
+    finally:
+        socket.setdefaulttimeout(old)
