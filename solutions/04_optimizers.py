@@ -14,7 +14,7 @@ def adam_step(theta, grad, m, v, t, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=
     return theta, m, v
 
 
-def momentum_step(theta, grad, velocity, lr=0.01, momentum=0.9):
-    """One step of keras.optimizers.SGD(momentum=...). Returns (theta, velocity)."""
-    velocity = momentum * velocity - lr * grad
-    return theta + velocity, velocity
+def adagrad_step(theta, grad, accumulator, lr=0.001, epsilon=1e-7):
+    """One step of keras.optimizers.Adagrad. Returns (theta, accumulator)."""
+    accumulator = accumulator + grad**2  # the sum of ALL past squared gradients: it only grows
+    return theta - lr * grad / np.sqrt(accumulator + epsilon), accumulator

@@ -244,6 +244,16 @@ def test_the_lectures_confusion_matrices():
     assert diagnose(HEALTHY, confusion=LECTURE_EXAMPLE).problems == ["healthy"]
 
 
+@pytest.mark.parametrize("present", (1, 3))
+def test_classes_missing_from_the_matrix_are_a_mismatch_not_underfitting(present):
+    cm = np.zeros((4, 4))
+    cm[range(present), range(present)] = 100  # every sample right, but classes are missing
+    for report in (diagnose(HEALTHY, confusion=cm), diagnose_confusion(cm)):
+        assert report.problems == ["train_val_mismatch"], str(report)
+        assert report["train_val_mismatch"].severity == ("high" if present == 1 else "medium")
+        assert f"{present} of 4 classes present" in report["train_val_mismatch"].evidence
+
+
 def test_a_confusion_matrix_is_read_alone():
     assert diagnose_confusion(LECTURE_IDEAL).problems == ["healthy"]
     assert str(diagnose_confusion(LECTURE_IDEAL)).startswith("Training doctor: healthy\n")

@@ -353,3 +353,12 @@ def test_thresholds_are_named_and_sensible():
     assert 0 < curves.OVERFIT_RISE < curves.DIVERGE_RISE < 1
     assert 0 < fitting.MISMATCH_GAP < curves.OVERFIT_ACC_GAP < 0.5
     assert curves.EXPLODE_FACTOR >= 10 and curves.CHANCE_DIVERGE > 1
+
+
+def test_the_logged_learning_rate_is_part_of_the_evidence():
+    hist = slow(12, 0.01)
+    hist["learning_rate"] = [1e-5] * 12
+    assert "(learning rate 1e-05)" in diagnose(hist, num_classes=K)["lr_too_low"].evidence
+    hist = diverging(12, 50.0)
+    hist["learning_rate"] = list(np.geomspace(0.01, 1.0, 12))
+    assert "(learning rate 0.01 to 1)" in diagnose(hist)["diverging"].evidence

@@ -50,3 +50,19 @@ def test_neuron_wrong_answers():
     assert "before the activation" in check_neuron_output(-0.5).message
     assert "sign" in check_neuron_output(0.622).hint
     assert not check_neuron_output("abc").passed  # never raises
+
+
+def test_update_without_threshold():
+    def wrong(w, b, x, y, lr):  # the raw sum used as the prediction
+        e = y - (np.dot(w, x) + b)
+        return w + lr * e * x, b + lr * e
+
+    fb = check_perceptron_update(wrong)
+    assert not fb.passed and "thresholds" in fb.hint
+
+
+def test_update_that_always_moves():
+    def wrong(w, b, x, y, lr):  # ignores the prediction: moves even when right
+        return w + lr * y * x, b + lr * y
+
+    assert not check_perceptron_update(wrong).passed

@@ -7,8 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from toolkit.exercises import check_adam_step, check_momentum_step
-from toolkit.exercises.optimizers import _GRADS, _THETA0
+from toolkit.exercises import check_adagrad_step, check_adam_step
+from toolkit.exercises.optimizers import _GRADS, _THETA0, ADAGRAD_INITIAL_ACCUMULATOR
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -27,34 +27,38 @@ def test_placeholders_are_not_answered_yet():
     def adam_step(theta, grad, m, v, t, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
         ...
 
-    def momentum_step(theta, grad, velocity, lr=0.01, momentum=0.9):
+    def adagrad_step(theta, grad, accumulator, lr=0.001, epsilon=1e-7):
         ...
 
-    for check, answer in ((check_adam_step, adam_step), (check_momentum_step, momentum_step), (check_adam_step, ...)):
+    for check, answer in ((check_adam_step, adam_step), (check_adagrad_step, adagrad_step), (check_adam_step, ...)):
         feedback = check(answer)
         assert not feedback.answered and "not answered yet" in str(feedback)
 
 
 def test_solutions_pass():
     assert check_adam_step(SOLUTIONS.adam_step).passed
-    assert check_momentum_step(SOLUTIONS.momentum_step).passed
+    assert check_adagrad_step(SOLUTIONS.adagrad_step).passed
 
 
 @pytest.mark.parametrize(
-    "optimizer, step, n_state",
+    "optimizer, step, hyper, init",
     [
-        (lambda: keras.optimizers.Adam(0.01, epsilon=1e-7), "adam_step", 2),
-        (lambda: keras.optimizers.SGD(0.1, momentum=0.9), "momentum_step", 1),
+        (lambda: keras.optimizers.Adam(0.01, epsilon=1e-7), "adam_step", {"lr": 0.01}, [0.0, 0.0]),
+        (
+            lambda: keras.optimizers.Adagrad(0.1, epsilon=1e-7, initial_accumulator_value=ADAGRAD_INITIAL_ACCUMULATOR),
+            "adagrad_step",
+            {"lr": 0.1},
+            [ADAGRAD_INITIAL_ACCUMULATOR],
+        ),
     ],
 )
-def test_the_solutions_are_what_keras_computes(optimizer, step, n_state):
+def test_the_solutions_are_what_keras_computes(optimizer, step, hyper, init):
     """The checker's reference is Keras itself: the solution tracks the real optimizer."""
     opt, var = optimizer(), keras.Variable(_THETA0.astype("float32"))
-    theta, state = _THETA0.copy(), [np.zeros(4)] * n_state
-    hyper = {"lr": 0.01} if n_state == 2 else {"lr": 0.1, "momentum": 0.9}
+    theta, state = _THETA0.copy(), [np.full(4, v) for v in init]
     for t, grad in enumerate(_GRADS, start=1):
         opt.apply_gradients([(keras.ops.convert_to_tensor(grad.astype("float32")), var)])
-        theta, *state = getattr(SOLUTIONS, step)(theta, grad, *state, *((t,) if n_state == 2 else ()), **hyper)
+        theta, *state = getattr(SOLUTIONS, step)(theta, grad, *state, *((t,) if step == "adam_step" else ()), **hyper)
         np.testing.assert_allclose(var.numpy(), theta, rtol=1e-5, atol=1e-7)
 
 
@@ -103,29 +107,38 @@ def test_adam_that_forgets_to_return_its_state_is_told():
     assert not feedback.passed and "UPDATED m and v" in feedback.hint
 
 
+def _adagrad(sign=1, decay=None, memory=True, sqrt=True, eps_inside=True, update_first=True):
+    def adagrad_step(theta, grad, s, lr=0.001, epsilon=1e-7):
+        old = s
+        if not memory:
+            s = grad**2
+        elif decay is not None:
+            s = decay * s + (1 - decay) * grad**2
+        else:
+            s = s + grad**2
+        used = s if update_first else old
+        scale = (np.sqrt(used + epsilon) if eps_inside else np.sqrt(used) + epsilon) if sqrt else used + epsilon
+        return theta - sign * lr * grad / scale, (s if memory else old)
+
+    return adagrad_step
+
+
 @pytest.mark.parametrize(
     "answer, hint",
     [
-        (lambda theta, grad, vel, lr=0.01, momentum=0.9: (theta + momentum * vel + lr * grad, momentum * vel + lr * grad), "uphill"),
-        (lambda theta, grad, vel, lr=0.01, momentum=0.9: (theta - lr * grad, vel), "plain SGD"),
-        (
-            lambda theta, grad, vel, lr=0.01, momentum=0.9: (
-                theta - lr * (momentum * vel + (1 - momentum) * grad),
-                momentum * vel + (1 - momentum) * grad,
-            ),
-            "damp",
-        ),
-        (
-            lambda theta, grad, vel, lr=0.01, momentum=0.9: (
-                theta + momentum * (momentum * vel - lr * grad) - lr * grad,
-                momentum * vel - lr * grad,
-            ),
-            "Nesterov",
-        ),
-        (lambda theta, grad, vel, lr=0.01, momentum=0.9: (theta + 1.0, vel), "m ← α·m − lr·g"),
+        (_adagrad(sign=-1), "uphill"),
+        (_adagrad(decay=0.9), "RMSProp"),
+        (_adagrad(memory=False), "remember past steps"),
+        (_adagrad(sqrt=False), "square root"),
+        (_adagrad(update_first=False), "first"),
+        (lambda theta, grad, s, lr=0.1, epsilon=1e-7: (theta - lr * grad, s), "s ← s + g²"),
     ],
 )
-def test_momentum_slips_get_their_hint(answer, hint):
-    feedback = check_momentum_step(answer)
+def test_adagrad_slips_get_their_hint(answer, hint):
+    feedback = check_adagrad_step(answer)
     assert feedback.answered and not feedback.passed
     assert hint in feedback.hint, str(feedback)
+
+
+def test_adagrad_with_epsilon_outside_the_root_passes_too():
+    assert check_adagrad_step(_adagrad(eps_inside=False)).passed  # the difference is below 1e-6

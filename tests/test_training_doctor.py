@@ -60,6 +60,23 @@ def test_a_nan_loss_is_named_and_stopped(digits):
     assert "nan" in doctor.diagnosis and _finite(model)
 
 
+@pytest.mark.parametrize("order", ["doctor first", "checkpoint first"])
+def test_poisoned_weights_are_caught_before_any_checkpoint_saves_them(digits, tmp_path, order):
+    (x, y), val = digits
+    x = x.copy()
+    x[40] = np.inf
+    model = _mlp()
+    path = tmp_path / "best.weights.h5"
+    checkpoint = keras.callbacks.ModelCheckpoint(path, monitor="val_loss", save_best_only=True, save_weights_only=True)
+    doctor = TrainingDoctor(verbose=False)
+    callbacks = [doctor, checkpoint] if order == "doctor first" else [checkpoint, doctor]
+    model.fit(x, y, validation_data=val, epochs=2, batch_size=32, shuffle=False, verbose=0, callbacks=callbacks)
+    assert doctor.stop_reason == "nan" and doctor.stopped_epoch == 1 and _finite(model)
+    if path.exists():
+        model.load_weights(path)
+        assert _finite(model), "the checkpoint must not hold the poisoned weights"
+
+
 def test_a_divergence_later_restores_the_best_epochs_weights(digits):
     (x, y), _ = digits
     model = _mlp()
@@ -159,3 +176,28 @@ def test_the_callbacks_reach_the_doctor_lazily():
     assert TrainingDoctor is Doctor and "TrainingDoctor" in callbacks.__all__
     with pytest.raises(AttributeError, match="NoSuchCallback"):
         callbacks.NoSuchCallback
+
+
+def test_a_snapshot_restores_weights_and_optimizer_state(digits):
+    from toolkit.diagnose.snapshot import Snapshot, non_finite_layer
+
+    (x, y), _ = digits
+    model = _mlp()
+    model.fit(x, y, epochs=1, batch_size=64, verbose=0)
+    good = Snapshot(model)
+    state = [keras.ops.convert_to_numpy(v).copy() for v in model.optimizer.variables]
+    weights = [w.copy() for w in model.get_weights()]
+    model.fit(x, y, epochs=1, batch_size=64, verbose=0)
+    model.set_weights([w * np.nan for w in model.get_weights()])
+    assert non_finite_layer(model) == "hidden"
+    good.restore(model)
+    assert non_finite_layer(model) is None
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
+    assert all(np.array_equal(a, keras.ops.convert_to_numpy(v)) for a, v in zip(state, model.optimizer.variables))
+    fresh = _mlp()
+    start = Snapshot(fresh)  # taken before the optimizer has built its slots
+    fresh.fit(x, y, epochs=1, batch_size=64, verbose=0)
+    start.restore(fresh)
+    slots = [keras.ops.convert_to_numpy(v) for v in fresh.optimizer.variables if "momentum" in v.path or "velocity" in v.path]
+    assert slots and all(not s.any() for s in slots), "slots built after the snapshot restart from zero"
+    assert int(fresh.optimizer.iterations) == 0

@@ -112,6 +112,10 @@ def seed_everything(seed: int = 42, *, deterministic: bool = True) -> int:
     keras.utils.set_random_seed(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
+    else:  # undo an earlier seed_everything(): TF has no public switch back
+        from tensorflow.python.framework import config as tf_config
+
+        getattr(tf_config, "disable_op_determinism", lambda: None)()
     return seed
 
 

@@ -95,6 +95,7 @@ class ActivationMonitor(keras.callbacks.Callback):
         layers = [layer for layer in model.layers if not isinstance(layer, keras.Model) and _watched(layer)]
         if not layers:
             raise ValueError(f"ActivationMonitor found no Dense, Conv or Activation layer in model {model.name!r}.")
+        inputs = inputs[0] if len(inputs) == 1 else inputs  # a single input as a tensor, as it is called
         outputs_model = keras.Model(inputs, [layer.output for layer in layers], name=f"{model.name}_activations")
         self.layer_names = [layer.name for layer in layers]
         has_zero = [activation_name(layer) not in _NO_DEAD_UNITS for layer in layers]
@@ -102,6 +103,7 @@ class ActivationMonitor(keras.callbacks.Callback):
 
         strategy = model.distribute_strategy
 
+        @tf.autograph.experimental.do_not_convert
         def replica_probe(x):
             outputs = outputs_model(x, training=False)
             stds, dead = [], []
@@ -115,7 +117,7 @@ class ActivationMonitor(keras.callbacks.Callback):
                     dead.append(tf.reduce_mean(tf.cast(silent, tf.float32)))
             return tf.stack(stds), (tf.stack(dead) if dead else tf.zeros([0]))
 
-        @tf.function(reduce_retracing=True)
+        @tf.function(reduce_retracing=True, autograph=False)  # plain Python loops: nothing to convert
         def probe(x):
             # Run where the train step runs (a replica context), and read one replica's answer.
             per_replica = strategy.run(replica_probe, args=(x,))

@@ -142,17 +142,37 @@ def class_imbalance(cm: np.ndarray) -> Finding | None:
     )
 
 
+def missing_classes(cm: np.ndarray) -> Finding | None:
+    """Classes with no sample at all: the evaluation set does not represent the problem."""
+    support = cm.sum(axis=1)
+    missing = [int(c) for c in np.flatnonzero(support == 0)]
+    if not missing:
+        return None
+    present = len(cm) - len(missing)
+    shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+    return finding(
+        "train_val_mismatch",
+        "high" if present < 2 else "medium",
+        f"the confusion matrix has no sample of class{'es' if len(missing) > 1 else ''} {shown} "
+        f"({present} of {len(cm)} classes present): the evaluation set does not look like the training set.",
+    )
+
+
 def read_confusion(cm: np.ndarray, *, per_class: bool = True) -> list[Finding]:
     """All findings of a confusion matrix.
 
-    A near-uniform matrix is read as underfitting and nothing more. Pairs and
-    rare classes are read only with ``per_class`` (the caller turns it off
+    Classes without a sample are a ``train_val_mismatch``. A near-uniform
+    matrix is read as underfitting and nothing more. Pairs and rare classes
+    are read only with ``per_class`` (the caller turns it off
     when the curves show a model that does not fit its own training data:
     then every class suffers, and the pattern is a symptom, not a cause).
     """
-    found = uniform(cm)
-    if found:
-        return [found]
-    if not per_class:
-        return []
-    return [f for f in (class_confusion(cm), class_imbalance(cm)) if f]
+    found = [missing_classes(cm)] if missing_classes(cm) else []
+    if np.count_nonzero(cm.sum(axis=1)) < 2:  # one class present: agreement beyond chance is undefined
+        return found
+    blur = uniform(cm)
+    if blur:
+        return found + [blur]
+    if per_class:
+        found += [f for f in (class_confusion(cm), class_imbalance(cm)) if f]
+    return found

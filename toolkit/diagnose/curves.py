@@ -18,7 +18,7 @@ import numpy as np
 
 from toolkit.diagnose.findings import Finding
 from toolkit.diagnose.remedies import finding
-from toolkit.diagnose.run import Run, end_level, noise, num, pct, rise_text, smooth, times, window
+from toolkit.diagnose.run import Run, end_level, noise, num, pct, rise_text, settled, smooth, times, window
 
 #: Trend rules need this many finite epochs: with fewer, a rise or a plateau cannot be told from noise.
 MIN_TREND_EPOCHS = 4
@@ -81,7 +81,7 @@ def nan(run: Run) -> Finding | None:
             text += f" (it was {num(values[i - 1])} at epoch {run.epoch(i - 1)})"
         else:
             text += ", the first epoch"
-        text += f"; {bad.size} of {len(values)} epochs are not finite. The weights have overflowed: nothing after it can be trusted."
+        text += f"; {bad.size} of {len(values)} epochs are not finite, and no number after the first NaN can be trusted."
         return finding("nan", "high", text)
     return None
 
@@ -115,7 +115,7 @@ def diverging(run: Run) -> Finding | None:
         severity = "high"
     if not evidence:
         return None
-    return finding("diverging", severity, "; ".join(evidence) + ".")
+    return finding("diverging", severity, "; ".join(evidence) + run.lr_note() + ".")
 
 
 def overfitting(run: Run) -> Finding | None:
@@ -158,8 +158,7 @@ def noisy(run: Run) -> Finding | None:
         turns = int(np.sum(d[:-1] * d[1:] < 0))  # interior epochs where the direction changes
         if turns < 2 or turns < NOISY_TURNS * (len(x) - 2):
             continue
-        s = smooth(x)
-        level = max(float(np.median(np.abs(s[np.argmin(s) // 2:]))), FLOOR * abs(x[0]), 1e-12)
+        level = max(float(np.median(np.abs(settled(x)))), FLOOR * abs(x[0]), 1e-12)
         size = noise(x) / level
         if size >= NOISY_LEVEL:
             evidence.append(
@@ -170,4 +169,4 @@ def noisy(run: Run) -> Finding | None:
     if not evidence:
         return None
     severity = "high" if worst >= 0.5 else "medium" if worst >= 0.25 else "low"
-    return finding("noisy", severity, "; ".join(evidence) + ".")
+    return finding("noisy", severity, "; ".join(evidence) + run.lr_note() + ".")

@@ -123,6 +123,9 @@ class TrainingDoctor(keras.callbacks.Callback):
         if not math.isfinite(loss):
             return self._stop("nan", f"the loss became {loss} at batch {batch + 1}")
         self._batch_low = min(self._batch_low, loss)
+        if self.params and batch + 1 == self.params.get("steps") and self._weights_poisoned():
+            # the epoch's last batch, before any callback's on_epoch_end (a ModelCheckpoint would save them)
+            return self._stop("nan", self._bad_weights.split(",")[0])
         if batch + 1 < BATCH_WARMUP:
             return
         chance = math.log(self._k) if self._k else None
@@ -140,10 +143,7 @@ class TrainingDoctor(keras.callbacks.Callback):
         self.epochs.append(epoch)
         loss = float(np.asarray(logs["loss"]))
         if not self.stop_reason and math.isfinite(loss):
-            layer = non_finite_layer(self.model)  # ReLU turns NaN into 0: the loss can hide NaN weights
-            if layer:
-                self._bad_weights = (f"the weights of layer {layer!r} hold NaN/inf at the end of epoch {epoch + 1}, "
-                                     "although the loss is still finite: a NaN/inf input or an overflow has poisoned them.")
+            self._weights_poisoned()  # when the number of steps is unknown, the last-batch check could not run
         self.diagnosis = self._diagnose()
         if self.stop_reason or not self.stop_on_divergence:
             return
@@ -165,6 +165,14 @@ class TrainingDoctor(keras.callbacks.Callback):
             print(self.diagnosis)
 
     # Helpers ------------------------------------------------------------------------------
+
+    def _weights_poisoned(self) -> bool:
+        """NaN/inf in the weights, which ReLU can hide from the loss (it turns NaN into 0)."""
+        layer = non_finite_layer(self.model)
+        if layer:
+            self._bad_weights = (f"the weights of layer {layer!r} hold NaN/inf in epoch {self._epoch + 1}, although "
+                                 "the loss is still finite: a NaN/inf input or an overflow has poisoned them.")
+        return bool(layer)
 
     def _stop(self, reason: str, message: str):
         self.stop_reason, self.stopped_epoch = reason, self._epoch + 1

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from toolkit.diagnose.curves import MIN_TREND_EPOCHS
+from toolkit.diagnose.findings import Finding
 from toolkit.diagnose.remedies import REMEDIES, finding
 from toolkit.diagnose.run import Run, end_level, num, pct, window
 
@@ -25,9 +26,11 @@ FIT_SKILL = 0.5
 FIT_CHANCE_FRACTION = 0.5
 #: Without the number of classes: a loss still at 70% of its first epoch's value has hardly moved.
 FIT_FIRST_RATIO = 0.7
-#: Accuracy within a fifth of the way from chance (or loss at 80% of ln k) is "near chance": severity high.
+#: Accuracy within a fifth of the way from chance (loss at 80% of ln k, or 90% of the first epoch's)
+#: is "near chance": severity high.
 NEAR_CHANCE_SKILL = 0.2
 NEAR_CHANCE_FRACTION = 0.8
+NEAR_FIRST_RATIO = 0.9
 #: At least 3 of 4 epochs lower the loss: a steady fall, not noise around a plateau.
 STEADY_FRACTION = 0.75
 #: The second half of the run lowers the loss at least half as much as the first: it is not converging yet.
@@ -52,7 +55,7 @@ def fit_state(run: Run):
         return False, False, f"loss is {num(end)}"
     ratio = end / run.loss[0] if run.loss[0] > 0 else 0.0
     text = f"loss {num(end)} is still {pct(ratio)} of its first-epoch value {num(run.loss[0])}"
-    return ratio >= FIT_FIRST_RATIO, ratio >= 0.9, text
+    return ratio >= FIT_FIRST_RATIO, ratio >= NEAR_FIRST_RATIO, text
 
 
 def lr_too_low(run: Run) -> Finding | None:
@@ -72,7 +75,7 @@ def lr_too_low(run: Run) -> Finding | None:
         "lr_too_low",
         "high" if near else "medium",
         f"loss fell steadily but slowly, {pct(total)} in {len(x)} epochs (about {pct(total / (len(x) - 1))} "
-        f"per epoch) without slowing down, and {text}: it is far from converged.",
+        f"per epoch) without slowing down{run.lr_note()}, and {text}: it is far from converged.",
     )
 
 
@@ -85,7 +88,8 @@ def underfitting(run: Run) -> Finding | None:
         return None
     x = run.loss
     if len(x) < MIN_TREND_EPOCHS:
-        remedies = (REMEDIES["underfitting"][1],) + tuple(r for r in REMEDIES["underfitting"] if r != REMEDIES["underfitting"][1])
+        more_epochs = REMEDIES["underfitting"][1]
+        remedies = (more_epochs,) + tuple(r for r in REMEDIES["underfitting"] if r != more_epochs)
         return finding(
             "underfitting", "low",
             f"after only {len(x)} epoch{'s' if len(x) > 1 else ''}, {text}: train longer before judging the model.",

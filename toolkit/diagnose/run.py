@@ -51,6 +51,7 @@ class Run:
     grad_norms: dict[str, np.ndarray]
     dead_fractions: dict[str, np.ndarray]
     act_stds: dict[str, np.ndarray]
+    learning_rate: np.ndarray | None = None  # LearningRateLogger's key (or Keras's own "learning_rate"/"lr")
 
     @property
     def n(self) -> int:
@@ -69,6 +70,16 @@ class Run:
     @property
     def chance_acc(self) -> float | None:
         return 1.0 / self.num_classes if self.num_classes else None
+
+    def lr_note(self) -> str:
+        """`` (learning rate 0.01)`` for the evidence, when the history logs the learning rate."""
+        if self.learning_rate is None or not np.isfinite(self.learning_rate[: max(self.n, 1)]).any():
+            return ""
+        rates = self.learning_rate[: max(self.n, 1)]
+        rates = rates[np.isfinite(rates)]
+        if np.isclose(rates[0], rates[-1], rtol=1e-3):
+            return f" (learning rate {num(rates[-1])})"
+        return f" (learning rate {num(rates[0])} to {num(rates[-1])})"
 
     def epoch(self, index: int) -> int:
         """The 1-based epoch number of entry ``index`` (negative indices allowed)."""
@@ -109,6 +120,7 @@ def make_run(history, *, num_classes=None) -> Run:
         grad_norms=_monitor(series, "grad_norm/"),
         dead_fractions=_monitor(series, "dead_fraction/"),
         act_stds=_monitor(series, "act_std/"),
+        learning_rate=next((series[k] for k in ("learning_rate", "lr") if k in series), None),
     )
 
 
@@ -140,22 +152,28 @@ def smooth(x: np.ndarray) -> np.ndarray:
 SETTLED = 0.5
 
 
+def settled(x: np.ndarray) -> np.ndarray:
+    """The settled part of a curve: from its first epoch within 50% of the smoothed minimum on.
+
+    The whole curve when that part is shorter than 5 epochs.
+    """
+    s = smooth(x)
+    start = int(np.flatnonzero(s <= s.min() + SETTLED * abs(s.min()))[0])
+    return x[start:] if len(x) - start >= 5 else x
+
+
 def noise(x: np.ndarray) -> float:
     """A robust estimate of the epoch-to-epoch noise of a curve (one standard deviation).
 
-    Read from the second differences ``x[t+1] - 2 x[t] + x[t-1]``, which a
-    straight or gently bending trend leaves near zero and independent noise
-    of spread s turns into values of spread sqrt(6) s: their median absolute
-    deviation, scaled to a standard deviation. Only the settled part of the
-    curve is used (from the first epoch within 50% of the smoothed minimum),
-    so that the steep bend of the first epochs is not taken for noise.
+    Read from the second differences ``x[t+1] - 2 x[t] + x[t-1]`` of the
+    :func:`settled` part, so that the steep bend of the first epochs is not
+    taken for noise: a straight or gently bending trend leaves them near
+    zero, and independent noise of spread s turns into values of spread
+    sqrt(6) s. Their median absolute deviation is scaled to a standard deviation.
     """
     if len(x) < 4:
         return 0.0
-    s = smooth(x)
-    settled = np.flatnonzero(s <= s.min() + SETTLED * abs(s.min()))
-    part = x[settled[0]:] if len(x) - settled[0] >= 5 else x
-    d2 = np.diff(part, 2)
+    d2 = np.diff(settled(x), 2)
     return float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / math.sqrt(6))
 
 

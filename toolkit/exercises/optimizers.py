@@ -27,10 +27,10 @@ _GRADS = np.array(
 _THETA0 = np.array([1.0, -2.0, 0.5, 0.0])
 
 
-def _run(step, n_state: int, **hyper):
+def _run(step, n_state: int, *, initial_state: float = 0.0, **hyper):
     """Chain ``step`` over the fixed gradients; return the thetas after each step."""
     theta = _THETA0.copy()
-    state = [np.zeros_like(theta) for _ in range(n_state)]
+    state = [np.full_like(theta, initial_state) for _ in range(n_state)]
     path = []
     for t, grad in enumerate(_GRADS, start=1):
         args = (theta, grad.copy(), *state) + ((t,) if n_state == 2 else ())
@@ -119,7 +119,8 @@ def _check_adam_step(answer, *, lr: float = 0.01, beta_1: float = 0.9, beta_2: f
     if not callable(answer):
         return False, "The answer must be the function adam_step.", "Pass the function itself: check_adam_step(adam_step)."
     hyper = dict(lr=lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
-    got = _run(answer, 2, **hyper)
+    with np.errstate(all="ignore"):  # a slip may divide by zero: the check says so, not a warning
+        got = _run(answer, 2, **hyper)
     if not np.all(np.isfinite(got)):
         return False, "theta became NaN or infinite.", _ADAM_HINTS["t_minus_1"] + " (0 division at the first step?)"
     for variant in ("keras", "paper"):
@@ -142,53 +143,63 @@ check_adam_step = _placeholder_aware(_check_adam_step, _adam_sample)
 check_adam_step.__doc__ = """Check ``adam_step(theta, grad, m, v, t, *, lr, beta_1, beta_2, epsilon) -> (theta, m, v)``."""
 
 
-# Momentum ---------------------------------------------------------------------------------
+# Adagrad ------------------------------------------------------------------------------------
 
 
-def _momentum(theta, grad, velocity, *, lr, momentum, variant="keras"):
-    if variant == "keras":
-        velocity = momentum * velocity - lr * grad
-        return theta + velocity, velocity
+#: keras.optimizers.Adagrad starts its accumulator at this value (``initial_accumulator_value``).
+ADAGRAD_INITIAL_ACCUMULATOR = 0.1
+
+
+def _adagrad(theta, grad, accumulator, *, lr, epsilon, variant="keras"):
+    if variant == "keras":  # accumulate, then epsilon inside the square root
+        accumulator = accumulator + grad**2
+        return theta - lr * grad / np.sqrt(accumulator + epsilon), accumulator
     if variant == "sign":
-        velocity = momentum * velocity + lr * grad
-        return theta + velocity, velocity
-    if variant == "plain_sgd":
-        return theta - lr * grad, velocity
-    if variant == "damped":  # an exponential moving average of the gradients
-        velocity = momentum * velocity + (1 - momentum) * grad
-        return theta - lr * velocity, velocity
-    if variant == "nesterov":
-        velocity = momentum * velocity - lr * grad
-        return theta + momentum * velocity - lr * grad, velocity
+        accumulator = accumulator + grad**2
+        return theta + lr * grad / np.sqrt(accumulator + epsilon), accumulator
+    if variant == "rmsprop":
+        accumulator = 0.9 * accumulator + 0.1 * grad**2
+        return theta - lr * grad / np.sqrt(accumulator + epsilon), accumulator
+    if variant == "no_memory":
+        return theta - lr * grad / np.sqrt(grad**2 + epsilon), accumulator
+    if variant == "no_sqrt":
+        accumulator = accumulator + grad**2
+        return theta - lr * grad / (accumulator + epsilon), accumulator
+    if variant == "update_after":
+        new_theta = theta - lr * grad / np.sqrt(accumulator + epsilon)
+        return new_theta, accumulator + grad**2
     raise ValueError(variant)  # pragma: no cover
 
 
-_MOMENTUM_HINTS = {
-    "sign": "Your steps go uphill: the velocity collects −lr · gradient.",
-    "plain_sgd": "That is plain SGD: the velocity must carry over from step to step (m ← α·m − lr·g, then θ ← θ + m).",
-    "damped": "You averaged the gradients with (1 − α): Keras's momentum does not damp the gradient, it adds "
-    "−lr·g to α·m.",
-    "nesterov": "That is the Nesterov step (SGD(nesterov=True)); plain momentum moves theta by m alone.",
+_ADAGRAD_HINTS = {
+    "sign": "Your steps go uphill: Adagrad subtracts lr · g / √(s + ε) from theta.",
+    "rmsprop": "That is RMSProp: it forgets old gradients (a decaying average). Adagrad keeps the plain SUM "
+    "of all squared gradients, which is why its steps keep shrinking.",
+    "no_memory": "The accumulator must remember past steps: s ← s + g², and return the new s.",
+    "no_sqrt": "Divide by the square root of the accumulated squares, √(s + ε), not by s itself.",
+    "update_after": "Add this step's g² to s first, then use the new s in the update.",
 }
 
 
-def _momentum_sample():
-    return (np.ones(2), np.ones(2), np.zeros(2))
+def _adagrad_sample():
+    return (np.ones(2), np.ones(2), np.full(2, ADAGRAD_INITIAL_ACCUMULATOR))
 
 
-@checker("One momentum step", placeholder_message="Write the body of momentum_step.")
-def _check_momentum_step(answer, *, lr: float = 0.1, momentum: float = 0.9):
+@checker("One Adagrad step", placeholder_message="Write the body of adagrad_step.")
+def _check_adagrad_step(answer, *, lr: float = 0.1, epsilon: float = 1e-7):
     if not callable(answer):
-        return False, "The answer must be the function momentum_step.", "Pass the function itself."
-    hyper = dict(lr=lr, momentum=momentum)
-    got = _run(answer, 1, **hyper)
-    if _same(got, _run(functools.partial(_momentum, variant="keras", **hyper), 1)):
-        return True, f"Five momentum steps match keras.optimizers.SGD(lr={lr}, momentum={momentum}).", ""
-    for variant, hint in _MOMENTUM_HINTS.items():
-        if _same(got, _run(functools.partial(_momentum, variant=variant, **hyper), 1)):
-            return False, "theta does not follow SGD with momentum.", hint
-    return False, "theta does not follow SGD with momentum.", "m ← α·m − lr·g, then θ ← θ + m; return both."
+        return False, "The answer must be the function adagrad_step.", "Pass the function itself."
+    hyper = dict(lr=lr, epsilon=epsilon, initial_state=ADAGRAD_INITIAL_ACCUMULATOR)
+    with np.errstate(all="ignore"):
+        got = _run(answer, 1, **hyper)
+        reference = functools.partial(_run, n_state=1, lr=lr, epsilon=epsilon, initial_state=ADAGRAD_INITIAL_ACCUMULATOR)
+        if _same(got, reference(functools.partial(_adagrad, variant="keras"))):
+            return True, f"Five Adagrad steps match keras.optimizers.Adagrad(lr={lr}, epsilon={epsilon}).", ""
+        for variant, hint in _ADAGRAD_HINTS.items():
+            if _same(got, reference(functools.partial(_adagrad, variant=variant))):
+                return False, "theta does not follow Adagrad's path.", hint
+    return False, "theta does not follow Adagrad's path.", "s ← s + g², then θ ← θ − lr · g / √(s + ε); return both."
 
 
-check_momentum_step = _placeholder_aware(_check_momentum_step, _momentum_sample)
-check_momentum_step.__doc__ = """Check ``momentum_step(theta, grad, velocity, *, lr, momentum) -> (theta, velocity)``."""
+check_adagrad_step = _placeholder_aware(_check_adagrad_step, _adagrad_sample)
+check_adagrad_step.__doc__ = """Check ``adagrad_step(theta, grad, accumulator, *, lr, epsilon) -> (theta, accumulator)``."""

@@ -44,6 +44,11 @@ def check_perceptron_update(answer):
             return False, "The weights are right but the bias is not.", (
                 "The bias is a weight on a constant input of 1: it changes by lr · (y − ŷ) too."
             )
+        raw_error = y - float(w @ x + b)
+        if np.allclose(new_w, w + lr * raw_error * x):
+            return False, "ŷ must be a class, 0 or 1.", (
+                "You used the weighted sum w·x + b itself as ŷ. The perceptron first thresholds it: ŷ = 1 if w·x + b > 0, else 0."
+            )
         if error == 0 and not np.allclose(new_w, w):
             return False, "A correctly classified sample changed the weights.", (
                 "When ŷ equals y the error y − ŷ is 0, so nothing moves."
