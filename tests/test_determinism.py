@@ -184,9 +184,6 @@ def misplaced_unimplemented_catches(code: str) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "reported: notebook 02 wraps seed_everything(SEED) in try/except tf.errors.UnimplementedError; "
-    "enable_op_determinism never raises, the op does when fit runs, so the notebook's explanation never shows"))
 def test_notebooks_catch_unimplemented_error_where_ops_run():
     from IPython.core.inputtransformer2 import TransformerManager
 
