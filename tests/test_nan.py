@@ -106,12 +106,7 @@ def test_a_best_only_checkpoint_never_holds_nan_after_lr_10(digits, tmp_path, fm
 
 @pytest.mark.parametrize(
     "order",
-    [
-        "doctor first",
-        pytest.param("checkpoint first", marks=pytest.mark.xfail(strict=True, reason=(
-            "reported: the doctor checks the weights for NaN in on_epoch_end; a ModelCheckpoint listed before it "
-            "saves the NaN weights first (val_loss is finite: ReLU hides the NaN)"))),
-    ],
+    ["doctor first", "checkpoint first"],
 )
 def test_a_best_only_checkpoint_never_holds_nan_when_the_weights_are_poisoned(digits, tmp_path, order):
     (x, y), val = digits
