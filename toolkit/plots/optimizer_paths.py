@@ -99,7 +99,7 @@ def plot_optimizer_paths(
         contour_levels = np.geomspace(max(z_low, z_high * 1e-6), z_high, levels)
     else:
         contour_levels = np.linspace(z_low, z_high, levels)
-    axis.contour(gx, gy, z, levels=np.unique(contour_levels), cmap="Greys", linewidths=0.7, alpha=0.8)
+    axis.contour(gx, gy, z, levels=np.unique(contour_levels), colors="0.7", linewidths=0.6)
     for name, path in runs.items():
         ok = np.all(np.isfinite(path), axis=1)
         last = len(path) if ok.all() else int(np.argmin(ok))
