@@ -1,0 +1,130 @@
+"""Exercises of notebook 06: the solution passes, the usual slips fail with their hint."""
+
+import importlib.util
+import pathlib
+
+import keras
+import numpy as np
+import pytest
+
+from toolkit.exercises import check_early_stopping, check_l2_layer, check_l2_penalty
+from toolkit.exercises.regularization import PENALTY_FACTOR, PENALTY_WEIGHTS
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _solutions():
+    spec = importlib.util.spec_from_file_location("solutions_06", ROOT / "solutions" / "06_regularization.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SOLUTIONS = _solutions()
+CHECKS = (check_l2_layer, check_l2_penalty, check_early_stopping)
+
+
+def test_placeholders_are_not_answered_yet():
+    for check in CHECKS:
+        for blank in (..., None):
+            feedback = check(blank)
+            assert not feedback.answered and not feedback.passed
+            assert "not answered yet" in str(feedback)
+        assert "not answered yet" in str(check())  # no argument at all
+
+
+def test_solutions_pass():
+    assert check_l2_layer(SOLUTIONS.l2_layer()).passed
+    assert check_l2_penalty(SOLUTIONS.L2_PENALTY).passed
+    assert check_early_stopping(SOLUTIONS.early_stopping()).passed
+
+
+def test_penalty_solution_is_what_keras_adds():
+    added = keras.ops.convert_to_numpy(keras.regularizers.L2(PENALTY_FACTOR)(PENALTY_WEIGHTS.astype("float32")))
+    assert SOLUTIONS.L2_PENALTY == pytest.approx(float(added), rel=1e-6)
+    assert check_l2_penalty(np.float32(SOLUTIONS.L2_PENALTY)).passed  # numpy scalars are numbers too
+    assert check_l2_penalty(np.array([SOLUTIONS.L2_PENALTY])).passed
+
+
+@pytest.mark.parametrize("check", CHECKS)
+@pytest.mark.parametrize("junk", ["a string", 42, [1, 2, 3], {"a": 1}, object(), keras.layers.Conv2D(4, 3)])
+def test_junk_never_raises(check, junk):
+    feedback = check(junk)
+    assert feedback.answered and not feedback.passed
+    assert feedback.message
+
+
+@pytest.mark.parametrize(
+    "layer, hint",
+    [
+        (lambda: keras.layers.Dense(64, activation="relu", bias_regularizer=keras.regularizers.L2(1e-4)),
+         "use kernel_regularizer="),
+        (lambda: keras.layers.Dense(64, activation="relu", activity_regularizer=keras.regularizers.L2(1e-4)),
+         "use kernel_regularizer="),
+        (lambda: keras.layers.Dense(64, activation="relu", kernel_regularizer=keras.regularizers.L1(1e-4)),
+         "L1 penalises |w|"),
+        (lambda: keras.layers.Dense(64, activation="relu", kernel_regularizer=keras.regularizers.L2()),
+         "use λ = 0.01"),
+        (lambda: keras.layers.Dense(64, activation="relu", kernel_regularizer="l2"), "use λ = 0.01"),
+        (lambda: keras.layers.Dense(64, activation="relu", kernel_regularizer=keras.regularizers.L2(1e-3)),
+         "asks for λ = 0.0001"),
+        (lambda: keras.layers.Dense(64, activation="relu"), "Pass kernel_regularizer="),
+        (lambda: keras.layers.Dense(64, activation="relu", kernel_regularizer=keras.regularizers.L1L2(1e-4, 1e-4)),
+         "pure L2"),
+        (lambda: keras.layers.Dense(32, activation="relu", kernel_regularizer=keras.regularizers.L2(1e-4)),
+         "64 units"),
+        (lambda: keras.layers.Dense(64, kernel_regularizer=keras.regularizers.L2(1e-4)), "ReLU activation"),
+        (lambda: keras.layers.Dense(64, activation="relu", kernel_regularizer=keras.regularizers.OrthogonalRegularizer()),
+         "Use keras.regularizers.L2"),
+    ],
+)
+def test_l2_layer_wrong_answers_get_their_hint(layer, hint):
+    feedback = check_l2_layer(layer())
+    assert feedback.answered and not feedback.passed
+    assert hint in feedback.hint
+
+
+W, LAM = PENALTY_WEIGHTS, PENALTY_FACTOR
+
+
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (LAM / 2 * np.sum(W**2), "without the 1/2"),
+        (LAM * np.sum(np.abs(W)), "That is the L1 penalty"),
+        (np.sum(W**2), "Multiply by λ"),
+        (LAM * np.sqrt(np.sum(W**2)), "not the norm ‖w‖"),
+        (LAM * np.sum(W), "negative weights are penalised"),
+        (LAM * np.mean(W**2), "does not average"),
+        (0.5, "λ times the sum of the squared weights"),
+        (np.ones(3), "could not be checked"),
+        ("about 0.08", "could not be checked"),
+    ],
+)
+def test_l2_penalty_wrong_answers_get_their_hint(answer, hint):
+    feedback = check_l2_penalty(answer)
+    assert feedback.answered and not feedback.passed
+    assert hint in feedback.hint or hint in feedback.message
+    assert f"{SOLUTIONS.L2_PENALTY:.5g}" not in str(feedback)  # never reveals the answer
+
+
+@pytest.mark.parametrize(
+    "kwargs, hint",
+    [
+        (dict(monitor="val_loss", patience=5), "restore the best ones"),
+        (dict(monitor="val_loss", patience=5, restore_best_weights=False), "restore the best ones"),
+        (dict(monitor="loss", patience=5, restore_best_weights=True), "watch the validation loss"),
+        (dict(monitor="val_accuracy", patience=5, restore_best_weights=True), "monitor='val_loss'"),
+        (dict(monitor="val_loss", patience=10, restore_best_weights=True), "patience of 5"),
+        (dict(monitor="val_loss", restore_best_weights=True), "patience of 5"),  # Keras's default patience 0
+    ],
+)
+def test_early_stopping_wrong_answers_get_their_hint(kwargs, hint):
+    feedback = check_early_stopping(keras.callbacks.EarlyStopping(**kwargs))
+    assert feedback.answered and not feedback.passed
+    assert hint in feedback.hint
+
+
+def test_early_stopping_needs_the_callback_object():
+    feedback = check_early_stopping(keras.callbacks.ModelCheckpoint("best.keras"))
+    assert not feedback.passed and "Create the callback object" in feedback.hint

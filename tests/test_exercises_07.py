@@ -1,0 +1,242 @@
+"""Exercises of notebook 07: the solution passes, the usual slips fail with their hint."""
+
+import importlib.util
+import pathlib
+
+import keras
+import numpy as np
+import pytest
+
+from toolkit.exercises import check_digit_augmentation, check_frozen_backbone, check_soft_targets
+from toolkit.exercises.transfer import DISTILL_LOGITS, DISTILL_TEMPERATURE
+from toolkit.transfer import small_cnn_backbone
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _solutions():
+    spec = importlib.util.spec_from_file_location(
+        "solutions_07", ROOT / "solutions" / "07_transfer_learning_augmentation.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SOLUTIONS = _solutions()
+CHECKS = (check_frozen_backbone, check_digit_augmentation, check_soft_targets)
+
+
+def _backbone():
+    keras.utils.set_random_seed(0)
+    return small_cnn_backbone(filters=(4, 8))  # tiny: the checks only look at its structure and BatchNorm
+
+
+def _model(backbone, *, freeze=True, training_arg=False, compile_model=True, freeze_after_compile=False):
+    """The student's model, with one of the usual slips."""
+    if freeze:
+        backbone.trainable = False
+    inputs = keras.Input(backbone.input_shape[1:])
+    x = backbone(inputs) if training_arg == "absent" else backbone(inputs, training=training_arg)
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+    if compile_model:
+        model.compile("adam", "sparse_categorical_crossentropy")
+    if freeze_after_compile:
+        backbone.trainable = False
+    return model
+
+
+def _state(backbone):
+    """What a checker must leave alone: every trainable flag and BatchNorm statistic."""
+    flags = [layer.trainable for layer in backbone._flatten_layers()]
+    stats = [
+        (bn.moving_mean.numpy().copy(), bn.moving_variance.numpy().copy())
+        for bn in backbone._flatten_layers()
+        if isinstance(bn, keras.layers.BatchNormalization)
+    ]
+    return flags, stats
+
+
+def _assert_unchanged(backbone, before):
+    flags, stats = _state(backbone)
+    assert flags == before[0]
+    for (mean, var), (mean0, var0) in zip(stats, before[1]):
+        np.testing.assert_array_equal(mean, mean0)
+        np.testing.assert_array_equal(var, var0)
+
+
+def _soft(z):
+    e = np.exp(z - np.max(z))
+    return e / e.sum()
+
+
+def test_placeholders_are_not_answered_yet():
+    for check in CHECKS:
+        for blank in (..., None):
+            feedback = check(blank)
+            assert not feedback.answered and not feedback.passed
+            assert "not answered yet" in str(feedback)
+
+
+def test_solutions_pass():
+    backbone = small_cnn_backbone()  # the notebook's backbone
+    assert check_frozen_backbone(SOLUTIONS.frozen_model(backbone)).passed
+    assert check_digit_augmentation(SOLUTIONS.digit_augmentation()).passed
+    assert check_soft_targets(SOLUTIONS.SOFT_TARGETS).passed
+
+
+def test_soft_targets_solution_is_the_softmax_at_the_temperature():
+    np.testing.assert_allclose(SOLUTIONS.SOFT_TARGETS, _soft(DISTILL_LOGITS / DISTILL_TEMPERATURE))
+    assert SOLUTIONS.SOFT_TARGETS.sum() == pytest.approx(1.0)
+    assert check_soft_targets(list(SOLUTIONS.SOFT_TARGETS)).passed
+    assert check_soft_targets(SOLUTIONS.SOFT_TARGETS[None, :]).passed  # a batch of one
+
+
+@pytest.mark.parametrize("check", CHECKS)
+@pytest.mark.parametrize("junk", ["a string", 42, {"a": 1}, object(), keras.layers.Dense(3)])
+def test_junk_never_raises(check, junk):
+    feedback = check(junk)
+    assert feedback.answered and not feedback.passed
+    assert feedback.message
+
+
+# --- Exercise 1: freeze a backbone ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "slip, hint",
+    [
+        (dict(freeze=False), "backbone.trainable = False before compiling"),  # left trainable
+        (dict(freeze=False, freeze_after_compile=True), "set backbone.trainable first"),  # compile, then freeze
+        (dict(training_arg="absent"), "Call the backbone with training=False"),  # BatchNorm in training mode
+        (dict(training_arg=True), "Call the backbone with training=False"),
+        (dict(compile_model=False), "Compile it"),
+    ],
+)
+def test_frozen_backbone_wrong_answers_get_their_hint(slip, hint):
+    model = _model(_backbone(), **slip)
+    feedback = check_frozen_backbone(model)
+    assert feedback.answered and not feedback.passed
+    assert hint in feedback.hint
+
+
+def test_frozen_backbone_other_slips():
+    # everything frozen, the head too
+    model = _model(_backbone(), compile_model=False)
+    model.trainable = False
+    model.compile("adam", "sparse_categorical_crossentropy")
+    assert "head must stay trainable" in check_frozen_backbone(model).hint
+    # a Sequential cannot pass training=False to the backbone
+    backbone = _backbone()
+    backbone.trainable = False
+    seq = keras.Sequential([keras.Input((28, 28, 1)), backbone, keras.layers.Dense(10)])
+    seq.compile("adam", "mse")
+    assert "training=False" in check_frozen_backbone(seq).hint
+    # a model without the backbone
+    plain = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    plain.compile("adam", "mse")
+    assert "Call the given backbone" in check_frozen_backbone(plain).hint
+    # not a model
+    assert "keras.Input → backbone" in check_frozen_backbone(keras.layers.Dense(10)).hint
+
+
+class _Subclassed(keras.Model):
+    """A subclassed answer: no graph, so the checker runs it to see whether BatchNorm moves."""
+
+    def __init__(self, backbone, inference_mode):
+        super().__init__()
+        self.backbone, self.head, self.inference_mode = backbone, keras.layers.Dense(10), inference_mode
+
+    def call(self, x, training=None):
+        return self.head(self.backbone(x, training=False) if self.inference_mode else self.backbone(x))
+
+
+@pytest.mark.parametrize("inference_mode", [True, False])
+def test_frozen_backbone_subclassed_model(inference_mode):
+    backbone = _backbone()
+    backbone.trainable = False
+    model = _Subclassed(backbone, inference_mode)
+    model(np.zeros((1, 28, 28, 1), "float32"))
+    model.compile("adam", "mse")
+    before = _state(backbone)
+    feedback = check_frozen_backbone(model)
+    assert feedback.passed is inference_mode
+    if not inference_mode:
+        assert "training=False" in feedback.hint
+    _assert_unchanged(backbone, before)
+
+
+@pytest.mark.parametrize("slip", [dict(), dict(training_arg="absent"), dict(freeze=False, freeze_after_compile=True)])
+def test_frozen_backbone_check_leaves_the_model_unchanged(slip):
+    backbone = _backbone()
+    # pretrained-like statistics, so that any update would show
+    for bn in backbone._flatten_layers():
+        if isinstance(bn, keras.layers.BatchNormalization):
+            bn.moving_mean.assign(np.full(bn.moving_mean.shape, 0.3, "float32"))
+            bn.moving_variance.assign(np.full(bn.moving_variance.shape, 2.0, "float32"))
+    model = _model(backbone, **slip)
+    before = _state(backbone)
+    compiled_state = dict(model._compiled_trainable_state)
+    weights = [w.copy() for w in model.get_weights()]
+    check_frozen_backbone(model)
+    check_frozen_backbone(model)
+    _assert_unchanged(backbone, before)
+    assert dict(model._compiled_trainable_state) == compiled_state
+    for w, w0 in zip(model.get_weights(), weights):
+        np.testing.assert_array_equal(w, w0)
+
+
+# --- Exercise 2: augmentation for digits --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make, hint",
+    [
+        (lambda: keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomRotation(0.05)]),
+         "no flips for digits"),
+        (lambda: keras.layers.RandomFlip("vertical"), "no flips for digits"),
+        (lambda: keras.Sequential([keras.layers.RandomRotation(0.5)]), "Keep it at most 0.1"),
+        (lambda: keras.Sequential([keras.layers.RandomRotation((-0.2, 0.05))]), "Keep it at most 0.1"),
+        (lambda: keras.layers.Identity(), "Add Random... layers"),
+        (lambda: keras.Sequential([keras.layers.RandomRotation(0.0)]), "Add Random... layers"),
+        (lambda: keras.Sequential([keras.layers.Rescaling(0.5), keras.layers.RandomRotation(0.05)]),
+         "pass images unchanged at inference"),
+        (lambda: keras.Sequential([keras.layers.RandomCrop(20, 20)]), "Keep the 28×28×1 shape"),
+        (lambda: [keras.layers.RandomRotation(0.05), keras.layers.RandomZoom(0.1)], "keras.Sequential([...])"),
+        (lambda: (lambda images: images), "keras.Sequential([...])"),
+    ],
+)
+def test_digit_augmentation_wrong_answers_get_their_hint(make, hint):
+    feedback = check_digit_augmentation(make())
+    assert feedback.answered and not feedback.passed
+    assert hint in feedback.hint
+
+
+def test_digit_augmentation_accepts_a_single_small_layer():
+    assert check_digit_augmentation(keras.layers.RandomTranslation(0.1, 0.1)).passed
+    assert check_digit_augmentation(keras.Sequential([keras.layers.RandomRotation(0.1)])).passed
+
+
+# --- Exercise 3: soft targets -------------------------------------------------------------
+
+Z, T = DISTILL_LOGITS, DISTILL_TEMPERATURE
+
+
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (_soft(Z), "Divide the logits by the temperature before the softmax"),  # temperature 1
+        (_soft(Z * T), "do not multiply"),
+        (np.exp(Z / T), "Normalise"),
+        (_soft(_soft(Z) / T), "Apply the temperature to the logits"),
+        (_soft(Z) ** (1 / T), "Apply the temperature to the logits"),
+        (_soft(Z / T)[:4], "One probability per class"),
+        (np.ones(10) / 10, "One probability per class"),
+        (np.full(5, 0.2), "softmax(logits / temperature)"),
+        ("abc", "could not be checked"),
+    ],
+)
+def test_soft_targets_wrong_answers_get_their_hint(answer, hint):
+    feedback = check_soft_targets(answer)
+    assert feedback.answered and not feedback.passed
+    assert hint in feedback.hint or hint in feedback.message

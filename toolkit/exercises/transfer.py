@@ -1,0 +1,190 @@
+"""Checkers of notebook 07 (transfer learning, augmentation, distillation).
+
+* :func:`check_frozen_backbone`: a compiled model with a frozen backbone whose
+  BatchNorm layers stay in inference mode.
+* :func:`check_digit_augmentation`: augmentation layers that make sense for digits.
+* :func:`check_soft_targets`: a teacher's softened probabilities at a temperature.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from toolkit.exercises.feedback import checker
+
+#: Exercise 3: the teacher's logits for one digit, and the temperature.
+DISTILL_LOGITS = np.array([6.0, 1.0, 3.5, -2.0, 0.5], dtype="float64")
+DISTILL_TEMPERATURE = 4.0
+#: RandomRotation factors above this (a fraction of a full turn: 0.1 = 36°) turn a 6 into a 9.
+MAX_DIGIT_ROTATION = 0.1
+
+
+def _nested_backbone(model):
+    """The sub-model inside ``model`` that holds the convolutions (the backbone)."""
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.Model) and any(
+            isinstance(sub, keras.layers.BatchNormalization) for sub in layer._flatten_layers()
+        ):
+            return layer
+    return None
+
+
+def _backbone_training_args(model, backbone):
+    """The ``training=`` argument of each call of ``backbone`` in ``model``'s graph
+    (None where not given); None for a model without a graph (subclassed).
+
+    A functional model passes the ``training`` of its own call on to every
+    layer (``fit()`` calls it with ``training=True``), overriding the
+    ``training=False`` written when the backbone was called: running the model
+    cannot tell the two apart, the graph can.
+    """
+    graph = getattr(model, "_functional", None) or model  # a Sequential keeps its graph in _functional
+    by_depth = getattr(graph, "_nodes_by_depth", None)
+    if not by_depth:
+        return None
+    calls = [node for nodes in by_depth.values() for node in nodes if node.operation is backbone]
+    return [node.arguments.kwargs.get("training") for node in calls] or None
+
+
+def _batchnorm_moves_in_training(model, backbone) -> bool:
+    """True when ``model(x, training=True)`` would update the backbone's BatchNorm statistics
+    once the backbone is unfrozen; the model is left exactly as it was."""
+    import keras
+
+    layers = list(backbone._flatten_layers())
+    flags = [layer.trainable for layer in layers]
+    norms = [layer for layer in layers if isinstance(layer, keras.layers.BatchNormalization)]
+    saved = [(bn.moving_mean.numpy().copy(), bn.moving_variance.numpy().copy()) for bn in norms]
+    input_shape = model.input_shape if getattr(model, "inputs", None) else backbone.input_shape  # subclassed: no inputs
+    probe = np.random.default_rng(0).normal(2.0, 3.0, size=(8, *input_shape[1:])).astype("float32")
+    try:
+        backbone.trainable = True  # as it will be when fine-tuning starts
+        model(probe, training=True)
+        return any(not np.allclose(bn.moving_mean.numpy(), mean) for bn, (mean, _) in zip(norms, saved))
+    finally:
+        for layer, flag in zip(layers, flags):
+            layer.trainable = flag
+        for bn, (mean, var) in zip(norms, saved):
+            bn.moving_mean.assign(mean)
+            bn.moving_variance.assign(var)
+
+
+@checker("Freeze a backbone correctly", placeholder_message="Replace ... with your compiled model.")
+def check_frozen_backbone(answer):
+    """The answer must be a compiled model: frozen backbone called with
+    ``training=False``, a trainable new head, compiled after freezing."""
+    import keras
+
+    if not isinstance(answer, keras.Model):
+        return False, f"Expected a keras Model, got {type(answer).__name__}.", (
+            "Build a model with keras.Input → backbone → new Dense head, e.g. keras.Model(inputs, outputs)."
+        )
+    backbone = _nested_backbone(answer)
+    if backbone is None:
+        return False, "The model does not contain the given backbone.", (
+            "Call the given backbone inside your model: x = backbone(inputs, training=...)."
+        )
+    if backbone.trainable_weights:
+        return False, "The backbone is still trainable: training would overwrite its pretrained weights.", (
+            "Freeze it with backbone.trainable = False before compiling."
+        )
+    if not answer.trainable_weights:
+        return False, "Nothing in the model can train.", "Freeze only the backbone; the new head must stay trainable."
+    if not getattr(answer, "compiled", False) or answer.optimizer is None:
+        return False, "The model is not compiled.", "Compile it (optimizer, loss, metrics) before fit()."
+    compiled_state = getattr(answer, "_compiled_trainable_state", None)
+    if compiled_state is not None and any(
+        layer.trainable != compiled_state.get(layer, layer.trainable) for layer in answer._flatten_layers()
+    ):
+        return False, "Trainability changed after compile().", (
+            "Keras fixes what trains at compile(): set backbone.trainable first, then compile (again)."
+        )
+    training_args = _backbone_training_args(answer, backbone)
+    if training_args is not None:
+        in_training_mode = any(arg is None or bool(arg) for arg in training_args)
+    else:
+        in_training_mode = _batchnorm_moves_in_training(answer, backbone)
+    if in_training_mode:
+        return False, "BatchNorm left in training mode.", (
+            "Call the backbone with training=False, the idiom of Keras's guide: BatchNorm must keep its pretrained "
+            "statistics. Keras 3.15's fit() overrides that flag, so when you unfreeze for fine-tuning, also keep "
+            "the BatchNorm layers frozen (unfreeze_top(..., keep_batchnorm_frozen=True))."
+        )
+    return True, "Frozen backbone in inference mode, trainable head, compiled after freezing.", ""
+
+
+def _rotation_factor(layer) -> float:
+    factor = getattr(layer, "factor", 0.0)
+    return float(np.max(np.abs(np.asarray(factor, dtype="float64"))))
+
+
+@checker("Augmentation for digits", placeholder_message="Replace ... with a keras.Sequential of augmentation layers.")
+def check_digit_augmentation(answer):
+    """The answer must change digits in training only, with no flips and small rotations."""
+    import keras
+
+    if not isinstance(answer, keras.layers.Layer):
+        return False, f"Expected a Keras layer or keras.Sequential, got {type(answer).__name__}.", (
+            "Put the Random... layers in a keras.Sequential([...])."
+        )
+    layers = list(answer._flatten_layers(include_self=False)) or [answer]
+    if isinstance(answer, keras.layers.RandomFlip) or any(isinstance(l, keras.layers.RandomFlip) for l in layers):
+        return False, "It flips digits.", (
+            "A mirrored 2, 3 or 7 is not a digit any more, and an upside-down 6 is a 9: no flips for digits."
+        )
+    rotations = [l for l in layers + [answer] if isinstance(l, keras.layers.RandomRotation)]
+    for layer in rotations:
+        if _rotation_factor(layer) > MAX_DIGIT_ROTATION:
+            return False, f"It rotates by up to {_rotation_factor(layer) * 360:.0f}°.", (
+                "RandomRotation's factor is a fraction of a full turn; large turns make a 6 look like a 9. "
+                f"Keep it at most {MAX_DIGIT_ROTATION} ({MAX_DIGIT_ROTATION * 360:.0f}°)."
+            )
+    digit = np.zeros((4, 28, 28, 1), dtype="float32")
+    digit[:, 6:22, 12:16] = 1.0  # a "1" to augment
+    digit[:, 6:10, 8:16] = 1.0
+    train_out = np.asarray(keras.ops.convert_to_numpy(answer(digit, training=True)))
+    infer_out = np.asarray(keras.ops.convert_to_numpy(answer(digit, training=False)))
+    if train_out.shape != digit.shape:
+        return False, f"It changes the image shape to {train_out.shape[1:]}.", (
+            "Keep the 28×28×1 shape: use fill_mode/interpolation, not cropping or resizing."
+        )
+    if not np.allclose(infer_out, digit, atol=1e-5):
+        return False, "It changes the digits at inference time too.", (
+            "Use only Random... layers: they act in training and pass images unchanged at inference."
+        )
+    if np.allclose(train_out, digit, atol=1e-3):
+        return False, "It does not change the digits, even in training.", (
+            "Add Random... layers with a non-zero factor, e.g. a small rotation, zoom or translation."
+        )
+    return True, "It varies the digits in training only, without flips or large rotations.", ""
+
+
+@checker("Soft targets at a temperature", placeholder_message="Replace ... with an array of 5 probabilities.")
+def check_soft_targets(answer):
+    """The answer must be ``softmax(DISTILL_LOGITS / DISTILL_TEMPERATURE)``."""
+    p = np.asarray(answer, dtype="float64").ravel()
+    z, t = DISTILL_LOGITS, DISTILL_TEMPERATURE
+
+    def softmax(v):
+        e = np.exp(v - v.max())
+        return e / e.sum()
+
+    if p.shape != z.shape:
+        return False, f"Expected {len(z)} probabilities, got shape {np.shape(answer)}.", "One probability per class."
+    if np.allclose(p, softmax(z / t), atol=1e-4):
+        return True, f"softmax(z / {t:g}): the top class keeps {p.max():.2f}, the rest share the remainder.", ""
+    if np.allclose(p, softmax(z), atol=1e-4):
+        return False, "These are the ordinary (temperature 1) probabilities.", (
+            "Divide the logits by the temperature before the softmax: that is what softens them."
+        )
+    if np.allclose(p, softmax(z * t), atol=1e-4):
+        return False, "These got sharper, not softer.", "Divide the logits by the temperature; do not multiply."
+    if np.allclose(p, np.exp(z / t), rtol=1e-4):
+        return False, "These do not sum to 1.", "Normalise: divide the exponentials by their sum (a softmax)."
+    if np.allclose(p, softmax(softmax(z) / t), atol=1e-4) or np.allclose(p, softmax(z) ** (1 / t), atol=1e-4):
+        return False, "The temperature was applied to probabilities.", (
+            "Apply the temperature to the logits (the raw scores), then take the softmax."
+        )
+    return False, "Not the softened probabilities.", "Compute softmax(logits / temperature)."
