@@ -84,6 +84,25 @@ def test_history_unknown_metric_is_named():
         plot_history(HIST, metrics=["auc"])
 
 
+def test_history_marks_draw_a_labelled_line_before_the_epoch():
+    axes = plot_history(HIST, marks={"fine-tuning starts": 2})
+    for axis in axes:
+        mark = [l for l in axis.get_lines() if l.get_label() == "fine-tuning starts"]
+        assert len(mark) == 1 and mark[0].get_linestyle() == ":"
+        assert list(mark[0].get_xdata()) == [2.5, 2.5]  # between epoch 2 and epoch 3 (the first fine-tuned)
+        assert "fine-tuning starts" in [t.get_text() for t in axis.get_legend().get_texts()]
+
+
+@pytest.mark.parametrize(
+    "marks, exc",
+    [([2], TypeError), ({"a": "2"}, TypeError), ({3: 2}, TypeError), ({"a": True}, TypeError),
+     ({"a": -1}, ValueError), ({"a": float("nan")}, ValueError)],
+)
+def test_history_bad_marks_are_named(marks, exc):
+    with pytest.raises(exc, match="marks"):
+        plot_history(HIST, marks=marks)
+
+
 def test_images_highlight_wrong_predictions():
     images = np.random.default_rng(0).random((6, 8, 8))
     axes = plot_images(images, [0, 1, 2, 3, 4, 5], predictions=[0, 1, 9, 3, 4, 0])

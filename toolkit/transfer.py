@@ -5,12 +5,21 @@ The recipe (Keras's transfer-learning guide, Géron ch. 11):
 1. take a backbone trained on a big task and **freeze** it
    (``backbone.trainable = False``);
 2. put a new head on it with :func:`add_head`, which calls the backbone with
-   ``training=False`` so that its BatchNorm layers stay in inference mode
-   for good, also after unfreezing;
+   ``training=False`` as Keras's guide does (a frozen BatchNorm layer runs in
+   inference mode anyway);
 3. compile and train the head;
 4. unfreeze the top of the backbone with :func:`unfreeze_top`,
    **re-compile** (trainability is fixed at ``compile()``) with a learning
    rate about 10× lower, and train again (fine-tuning).
+
+BatchNorm, measured with Keras 3.15: ``fit()`` calls the model with
+``training=True`` and a functional model passes that on to every layer it
+calls, overriding the ``training=False`` written at ``backbone(x,
+training=False)``. So once a BatchNorm layer is trainable again, fine-tuning
+*does* update its moving statistics. What keeps them is leaving the BatchNorm
+layers frozen, which :func:`unfreeze_top` does by default
+(``keep_batchnorm_frozen=True``): a frozen BatchNorm layer always runs in
+inference mode.
 
 Backbones: :func:`imagenet_backbone` (MobileNetV2 with ImageNet weights,
 online) or :func:`small_cnn_backbone` (a small CNN to pretrain on digits,
@@ -77,14 +86,14 @@ def small_cnn_backbone(input_shape=(28, 28, 1), *, filters=(16, 32), name: str =
 
 
 def add_head(backbone, num_classes: int, *, dropout: float = 0.2, preprocessing=None, logits: bool = False,
-             name: str = "transfer_model"):
+             inference_mode: bool = True, name: str = "transfer_model"):
     """Put a new classification head on ``backbone`` (uncompiled).
 
     ``inputs → preprocessing → backbone(x, training=False) → [global average
-    pooling] → Dropout → Dense``. Calling the backbone with ``training=False``
-    keeps its BatchNorm layers in inference mode (their moving statistics
-    never change), also after :func:`unfreeze_top`; without it, fine-tuning
-    on small batches would overwrite the pretrained statistics.
+    pooling] → Dropout → Dense``. ``training=False`` is the idiom of Keras's
+    transfer-learning guide; in Keras 3.15 ``fit()`` overrides it (see the
+    module docstring), so the BatchNorm statistics are protected by freezing
+    the BatchNorm layers, as :func:`unfreeze_top` does by default.
 
     Args:
         backbone: a Keras model built from ``keras.Input``; freeze it
@@ -95,6 +104,10 @@ def add_head(backbone, num_classes: int, *, dropout: float = 0.2, preprocessing=
             ``keras.layers.Rescaling(1 / 127.5, offset=-1)`` for MobileNetV2.
         logits: output raw scores (for distillation and
             ``from_logits=True`` losses) instead of softmax probabilities.
+        inference_mode: call the backbone with ``training=False`` (transfer
+            learning). ``False`` lets ``fit()`` run it in training mode, as
+            when a backbone is (pre)trained from scratch and its BatchNorm
+            layers must learn their statistics.
         name: the model's name.
 
     Example:
@@ -111,11 +124,13 @@ def add_head(backbone, num_classes: int, *, dropout: float = 0.2, preprocessing=
     dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_inclusive=False)
     if not isinstance(logits, bool):
         raise TypeError(f"`logits` must be True or False. {received('logits', logits)}")
+    if not isinstance(inference_mode, bool):
+        raise TypeError(f"`inference_mode` must be True or False. {received('inference_mode', inference_mode)}")
     if preprocessing is not None and not callable(preprocessing):
         raise TypeError(f"`preprocessing` must be a Keras layer or None. {received('preprocessing', preprocessing)}")
     inputs = keras.Input(backbone.input_shape[1:], name="inputs")
     x = preprocessing(inputs) if preprocessing is not None else inputs
-    x = backbone(x, training=False)
+    x = backbone(x, training=False) if inference_mode else backbone(x)
     if len(x.shape) == 4:
         x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
     x = keras.layers.Dropout(dropout, name="head_dropout")(x)
@@ -140,8 +155,10 @@ def unfreeze_top(backbone, n_layers: int, *, keep_batchnorm_frozen: bool = True)
         n_layers: how many of its last weighted layers to unfreeze; a number
             larger than the backbone has unfreezes all of them.
         keep_batchnorm_frozen: leave BatchNormalization layers frozen
-            (their scale and offset too). Their statistics stay fixed anyway
-            when the backbone is called with ``training=False``.
+            (their scale and offset too), so that they run in inference mode
+            and keep their pretrained moving statistics. With ``False`` they
+            update those statistics on every fine-tuning batch, even when the
+            backbone was called with ``training=False`` (Keras 3.15).
 
     Returns:
         The names of the layers now trainable, from the bottom up.

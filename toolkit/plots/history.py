@@ -54,7 +54,22 @@ def default_metrics(runs) -> list[str]:
     return base[:2]
 
 
-def plot_history(history, *, metrics=None, ax=None):
+def _check_marks(marks) -> dict[str, float]:
+    if marks is None:
+        return {}
+    if not isinstance(marks, dict):
+        raise TypeError(f"`marks` must be a dict {{label: epoch}} or None. {received('marks', marks)}")
+    checked = {}
+    for label, epoch in marks.items():
+        if not isinstance(label, str) or isinstance(epoch, bool) or not isinstance(epoch, (int, float, np.integer, np.floating)):
+            raise TypeError(f"`marks` must map labels (str) to epoch numbers. {received('marks', marks)}")
+        if not np.isfinite(epoch) or epoch < 0:
+            raise ValueError(f"`marks` epochs must be finite and >= 0. {received('marks', marks)}")
+        checked[label] = float(epoch)
+    return checked
+
+
+def plot_history(history, *, metrics=None, marks=None, ax=None):
     """Plot training curves: train solid, validation dashed, best epoch marked.
 
     Args:
@@ -62,6 +77,9 @@ def plot_history(history, *, metrics=None, ax=None):
             ``{run name: History or dict}`` to compare runs (one colour each).
         metrics: metric names to plot, one panel each (default: ``loss`` and
             one more, e.g. ``accuracy``). ``val_`` curves are added when present.
+        marks: optional ``{label: epoch}``: a dotted vertical line, labelled
+            in the legend, just before each given epoch (0-based, as in
+            ``initial_epoch``), e.g. ``{"fine-tuning starts": 5}``.
         ax: a matplotlib Axes, or one per metric. A figure is created only
             when none is given.
 
@@ -73,8 +91,10 @@ def plot_history(history, *, metrics=None, ax=None):
     >>> hist = model.fit(x, y, validation_split=0.2, epochs=5, verbose=0)
     >>> plot_history(hist)
     >>> plot_history({"SGD": h_sgd, "Adam": h_adam}, metrics=["loss"])
+    >>> plot_history(combined, marks={"fine-tuning starts": 5})
     """
     runs = _runs(history)
+    marks = _check_marks(marks)
     if metrics is None:
         metrics = default_metrics(runs)
     elif isinstance(metrics, str):
@@ -118,6 +138,10 @@ def plot_history(history, *, metrics=None, ax=None):
                     f"best {values[best]:.3g}", (x_best, values[best]), textcoords="offset points",
                     xytext=(4, 6), fontsize=8, color=colour,
                 )
+        for j, (label, epoch) in enumerate(marks.items()):
+            # epoch e (0-based) is drawn at x = e + 1: the line sits between the last epoch before and e
+            axis.axvline(epoch + 0.5, linestyle=":", color="0.3" if j == 0 else colours[(len(runs) + j) % len(colours)],
+                         label=label)
         axis.set_xlabel("epoch")
         axis.set_ylabel(metric)
         axis.set_title(metric)
