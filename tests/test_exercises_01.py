@@ -1,15 +1,10 @@
-import importlib.util
-import pathlib
 
 import numpy as np
 
 from toolkit.exercises.perceptron import check_neuron_output, check_perceptron_update
+from exercise_solutions import load_solutions
 
-spec = importlib.util.spec_from_file_location(
-    "solutions_01", pathlib.Path(__file__).resolve().parents[1] / "solutions" / "01_perceptron.py"
-)
-solution = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(solution)
+solution = load_solutions("01_perceptron")
 
 
 def test_placeholders_are_not_answered():

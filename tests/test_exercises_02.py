@@ -1,13 +1,8 @@
-import importlib.util
-import pathlib
 
 from toolkit.exercises.mnist_cnn import check_conv_params, check_precision_recall
+from exercise_solutions import load_solutions
 
-spec = importlib.util.spec_from_file_location(
-    "solutions_02", pathlib.Path(__file__).resolve().parents[1] / "solutions" / "02_mnist_cnn.py"
-)
-solution = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(solution)
+solution = load_solutions("02_mnist_cnn")
 
 
 def test_placeholders_and_solutions():

@@ -1,24 +1,14 @@
 """Exercises of notebook 03: the solution passes, the usual slips fail with their hint."""
 
-import importlib.util
 import math
-import pathlib
 
 import pytest
 
 from toolkit.exercises import check_conv_he_std, check_he_std, check_initializer_choice
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _solutions():
-    spec = importlib.util.spec_from_file_location("solutions_03", ROOT / "solutions" / "03_initialization.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from exercise_solutions import load_solutions
 
 
-SOLUTIONS = _solutions()
+SOLUTIONS = load_solutions("03_initialization")
 
 
 def test_placeholders_are_not_answered_yet():

@@ -1,7 +1,5 @@
 """Exercises of notebook 04: the solution passes, the usual slips fail with their hint."""
 
-import importlib.util
-import pathlib
 
 import keras
 import numpy as np
@@ -9,18 +7,10 @@ import pytest
 
 from toolkit.exercises import check_adagrad_step, check_adam_step
 from toolkit.exercises.optimizers import _GRADS, _THETA0, ADAGRAD_INITIAL_ACCUMULATOR
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _solutions():
-    spec = importlib.util.spec_from_file_location("solutions_04", ROOT / "solutions" / "04_optimizers.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from exercise_solutions import load_solutions
 
 
-SOLUTIONS = _solutions()
+SOLUTIONS = load_solutions("04_optimizers")
 
 
 def test_placeholders_are_not_answered_yet():

@@ -1,19 +1,15 @@
 """The checkers of notebook 05 accept the solutions and catch typical mistakes."""
 
-import importlib.util
 import math
-import pathlib
 
 import numpy as np
 import pytest
 
 from toolkit.exercises import check_exponential_decay, check_lr_from_finder, check_onecycle_total_steps
 from toolkit.exercises.lr_schedules import finder_regions
+from exercise_solutions import load_solutions
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("solutions_05", ROOT / "solutions" / "05_lr_schedules.py")
-solutions = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(solutions)
+solutions = load_solutions("05_lr_schedules")
 
 
 class Curve:

@@ -1,7 +1,5 @@
 """Exercises of notebook 06: the solution passes, the usual slips fail with their hint."""
 
-import importlib.util
-import pathlib
 
 import keras
 import numpy as np
@@ -9,18 +7,10 @@ import pytest
 
 from toolkit.exercises import check_early_stopping, check_l2_layer, check_l2_penalty
 from toolkit.exercises.regularization import PENALTY_FACTOR, PENALTY_WEIGHTS
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _solutions():
-    spec = importlib.util.spec_from_file_location("solutions_06", ROOT / "solutions" / "06_regularization.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from exercise_solutions import load_solutions
 
 
-SOLUTIONS = _solutions()
+SOLUTIONS = load_solutions("06_regularization")
 CHECKS = (check_l2_layer, check_l2_penalty, check_early_stopping)
 
 

@@ -1,7 +1,5 @@
 """Exercises of notebook 07: the solution passes, the usual slips fail with their hint."""
 
-import importlib.util
-import pathlib
 
 import keras
 import numpy as np
@@ -10,20 +8,10 @@ import pytest
 from toolkit.exercises import check_digit_augmentation, check_frozen_backbone, check_soft_targets
 from toolkit.exercises.transfer import DISTILL_LOGITS, DISTILL_TEMPERATURE
 from toolkit.transfer import small_cnn_backbone
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _solutions():
-    spec = importlib.util.spec_from_file_location(
-        "solutions_07", ROOT / "solutions" / "07_transfer_learning_augmentation.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from exercise_solutions import load_solutions
 
 
-SOLUTIONS = _solutions()
+SOLUTIONS = load_solutions("07_transfer_learning_augmentation")
 CHECKS = (check_frozen_backbone, check_digit_augmentation, check_soft_targets)
 
 

@@ -1,7 +1,5 @@
 """The checkers of notebook 08 accept the solutions and catch typical mistakes."""
 
-import importlib.util
-import pathlib
 
 import numpy as np
 import pytest
@@ -9,11 +7,9 @@ import pytest
 from toolkit.diagnose import diagnose
 from toolkit.exercises import check_avoided_class, check_class_weights, check_name_the_problem
 from toolkit.exercises.diagnosing import mystery_confusion, mystery_curves
+from exercise_solutions import load_solutions
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("solutions_08", ROOT / "solutions" / "08_diagnosing_training.py")
-solutions = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(solutions)
+solutions = load_solutions("08_diagnosing_training")
 
 COUNTS = [108, 106, 105, 18, 107, 109, 106, 108, 18, 107]
 
