@@ -227,9 +227,8 @@ CASES = [
      ValueError, "`resolution`", "resolution=1"),
     ("plots.decision_boundary-padding-negative", lambda: plot_decision_boundary(_on_first_axis, *_XY, padding=-1.0),
      ValueError, "`padding`", "padding=-1.0"),
-    bug("plots.decision_boundary-model-expects-3-features", lambda: plot_decision_boundary(_model3(), *_XY),
-        ValueError, "`model_or_fn`", "3",
-        reason="plot_decision_boundary(model, x) with a model not taking 2 features fails deep inside Keras"),
+    ("plots.decision_boundary-model-expects-3-features", lambda: plot_decision_boundary(_model3(), *_XY),
+     ValueError, "`model_or_fn`", "3"),
     ("plots.decision_boundary-fn-returns-wrong-size", lambda: plot_decision_boundary(lambda g: np.zeros(3), *_XY),
      ValueError, "`model_or_fn`", "3"),
     ("plots.augmentations-not-callable", lambda: plot_augmentations(3, _IMGS), TypeError, "`layer_or_model`", "layer_or_model=3"),
@@ -293,25 +292,12 @@ CASES = [
     ("callbacks.GradientMonitor-every-0", lambda: GradientMonitor((np.zeros((4, 8)), np.zeros(4)), every=0),
      ValueError, "`every`", "every=0"),
     ("callbacks.ActivationMonitor-str", lambda: ActivationMonitor("x_val"), TypeError, "`batch`", "batch='x_val'"),
-    bug(
-        "callbacks.GradientMonitor-probe-shape-mismatch",
-        lambda: _fit_tiny([GradientMonitor((np.zeros((4, 5), "float32"), np.zeros(4)))]),
-        ValueError, "`batch`", "(4, 5)",
-        reason=("a probe batch whose x does not fit the model fails inside tf.function (autograph "
-                       "traceback) at the first epoch end, after a wasted epoch"),
-    ),
-    bug(
-        "callbacks.ActivationMonitor-probe-shape-mismatch",
-        lambda: _fit_tiny([ActivationMonitor(np.zeros((4, 5), "float32"))]),
-        ValueError, "`batch`", "(4, 5)",
-        reason=("a probe batch whose x does not fit the model fails inside tf.function (autograph "
-                       "traceback) at the first epoch end, after a wasted epoch"),
-    ),
-    bug(
-        "callbacks.GradientMonitor-nan-probe", lambda: GradientMonitor((np.full((4, 8), np.nan), np.zeros(4))),
-        ValueError, "`batch", "NaN",
-        reason=("GradientMonitor/ActivationMonitor accept a probe batch holding NaN: every norm is then NaN"),
-    ),
+    ("callbacks.GradientMonitor-probe-shape-mismatch",
+     lambda: _fit_tiny([GradientMonitor((np.zeros((4, 5), "float32"), np.zeros(4)))]), ValueError, "`batch`", "(4, 5)"),
+    ("callbacks.ActivationMonitor-probe-shape-mismatch",
+     lambda: _fit_tiny([ActivationMonitor(np.zeros((4, 5), "float32"))]), ValueError, "`batch`", "(4, 5)"),
+    ("callbacks.GradientMonitor-nan-probe", lambda: GradientMonitor((np.full((4, 8), np.nan), np.zeros(4))),
+     ValueError, "`batch", "NaN"),
     ("callbacks.LearningRateLogger-per_batch-int", lambda: LearningRateLogger(per_batch=1), TypeError,
      "`per_batch`", "per_batch=1"),
     ("callbacks.LRFinder-end-below-start", lambda: LRFinder(1e-3, 1e-4), ValueError, "`end_lr`", "end_lr=0.0001"),
@@ -384,8 +370,6 @@ def test_the_origin_check_can_fail():
         assert_refused(lambda: runtime.seed_everything(-1), ValueError, "`depth`", "-1")
 
 
-@reported("LiveHistoryPlot(metrics=['acc']) with only 'accuracy' logged raises at on_train_end when headless: "
-          "the whole training runs first and fit's History is lost")
 def test_a_live_plot_of_an_unknown_metric_is_refused_after_the_first_epoch_at_the_latest():
     epochs_begun = []
 

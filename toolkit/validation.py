@@ -131,6 +131,35 @@ def check_same_length(**arrays) -> None:
         raise ValueError(f"{', '.join(f'`{k}`' for k in lengths)} must have the same length. Received: {shown}")
 
 
+def model_input_shape(model) -> tuple | None:
+    """Return the input shape ``(None, ...)`` of a single-input Keras model, or None when unknown.
+
+    Unknown means a subclassed model, a Sequential model not built yet, or a
+    model with several inputs: callers then skip their shape check.
+    """
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        return None
+    if not isinstance(inputs, (list, tuple)) or len(inputs) != 1:
+        return None
+    return tuple(inputs[0].shape)
+
+
+def fits_input_shape(shape, expected) -> bool:
+    """True when an array of ``shape`` can be fed to a model input declared as ``expected``.
+
+    The batch axis is not compared and None matches any size. As in Keras,
+    a missing trailing axis of size 1 (or an extra one) is accepted.
+    """
+    shape, expected = tuple(shape)[1:], tuple(expected)[1:]
+    if len(shape) == len(expected) - 1 and expected and expected[-1] == 1:
+        shape = shape + (1,)
+    elif len(shape) == len(expected) + 1 and shape and shape[-1] == 1:
+        shape = shape[:-1]
+    return len(shape) == len(expected) and all(e is None or e == s for s, e in zip(shape, expected))
+
+
 def check_history(history, name: str = "history", *, require_loss: bool = True) -> dict[str, np.ndarray]:
     """Normalise a Keras ``History`` or a dict of per-epoch lists.
 

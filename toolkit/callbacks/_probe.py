@@ -8,7 +8,14 @@ import math
 import keras
 import numpy as np
 
-from toolkit.validation import check_array, check_int, check_same_length, received
+from toolkit.validation import (
+    check_array,
+    check_int,
+    check_same_length,
+    fits_input_shape,
+    model_input_shape,
+    received,
+)
 
 #: A probe this large costs real time at every epoch end; a few hundred samples are plenty.
 LARGE_PROBE = 2048
@@ -23,7 +30,8 @@ def check_probe_batch(batch, *, labels_required: bool = True):
 
     ``batch`` is a tuple/list ``(x, y)`` of two arrays of the same length.
     When labels are not required, a bare array ``x`` is accepted too and
-    ``y`` is None.
+    ``y`` is None. A probe holding NaN/inf (in ``x``, or in ``y`` when labels
+    are required) is refused: every probed value would be NaN.
     """
     if isinstance(batch, (tuple, list)):
         if len(batch) != 2:
@@ -44,9 +52,30 @@ def check_probe_batch(batch, *, labels_required: bool = True):
             f"`batch` is a probe run at every epoch end and must be small (<= {LARGE_PROBE} samples), "
             f"got {len(x)}. Pass a slice, e.g. (x_val[:256], y_val[:256]). {received('batch', batch)}"
         )
+    for part, arr in (("x", x), ("y", y if labels_required else None)):
+        if arr is not None and np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
+            raise ValueError(
+                f"`batch` holds NaN/inf in its {part} ({np.count_nonzero(~np.isfinite(arr))} value(s)): "
+                f"every probed value would be NaN. Pass finite data. {received('batch', batch)}"
+            )
     if np.issubdtype(x.dtype, np.floating):
         x = x.astype(keras.backend.floatx(), copy=False)
     return x, y
+
+
+def check_probe_fits(model, x) -> None:
+    """Refuse a probe ``x`` the model cannot take, before any epoch runs.
+
+    Called from the monitors' ``on_train_begin``: without it the mismatch
+    surfaces inside the probe's ``tf.function`` at the first epoch end, after
+    a wasted epoch. Models whose input shape is unknown are not checked.
+    """
+    expected = model_input_shape(model)
+    if expected is not None and not fits_input_shape(x.shape, expected):
+        raise ValueError(
+            f"`batch` does not fit model {model.name!r}: the probe x has shape {x.shape}, the model expects "
+            f"inputs of shape {expected} (None = any size). Probe with data shaped like the training data."
+        )
 
 
 def check_every(every) -> int:

@@ -11,6 +11,7 @@ from toolkit.callbacks._probe import (
     activation_name,
     check_every,
     check_probe_batch,
+    check_probe_fits,
     is_due,
 )
 
@@ -60,7 +61,9 @@ class ActivationMonitor(keras.callbacks.Callback):
 
     Args:
         batch: a small probe batch: an array ``x``, or ``(x, y)`` (``y`` is
-            not used), at most 2048 samples.
+            not used), at most 2048 samples, finite (no NaN/inf), ``x``
+            shaped as the model's input (checked when ``fit`` starts, before
+            the first epoch).
         every: probe every ``every`` epochs (1 = each epoch).
 
     Example:
@@ -128,6 +131,7 @@ class ActivationMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.last = {}
+        check_probe_fits(self.model, self._x)  # now, not inside the probe after a wasted epoch
         if self._probe is None or self._probe_model is not self.model:
             self._build_probe()
 

@@ -6,7 +6,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from toolkit.callbacks._probe import NOT_MEASURED, check_every, check_probe_batch, flat_layers, is_due
+from toolkit.callbacks._probe import (
+    NOT_MEASURED,
+    check_every,
+    check_probe_batch,
+    check_probe_fits,
+    flat_layers,
+    is_due,
+)
 
 
 class GradientMonitor(keras.callbacks.Callback):
@@ -36,7 +43,9 @@ class GradientMonitor(keras.callbacks.Callback):
 
     Args:
         batch: a small probe batch ``(x, y)``: two arrays of the same length
-            (a few hundred samples is plenty; at most 2048).
+            (a few hundred samples is plenty; at most 2048), finite (no
+            NaN/inf), ``x`` shaped as the model's input (checked when ``fit``
+            starts, before the first epoch).
         every: probe every ``every`` epochs (1 = each epoch).
 
     Example:
@@ -106,6 +115,7 @@ class GradientMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.last = {}
+        check_probe_fits(self.model, self._x)  # now, not inside the probe after a wasted epoch
         if self._probe is None or self._probe_model is not self.model:
             self._build_probe()
 

@@ -34,7 +34,9 @@ class LiveHistoryPlot(keras.callbacks.Callback):
 
     Args:
         metrics: metric names to plot (default: loss and accuracy, when
-            logged), as in :func:`toolkit.plots.plot_history`.
+            logged), as in :func:`toolkit.plots.plot_history`. A name that
+            ``fit`` does not log is refused at the end of the first epoch,
+            not after the whole training.
         every: redraw every this many epochs (the last epoch is always drawn).
         min_interval: at least this many seconds between redraws, so that
             short epochs are not slowed down by drawing (the last epoch is
@@ -77,7 +79,8 @@ class LiveHistoryPlot(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        if self._first_epoch_of_fit:
+        first = self._first_epoch_of_fit
+        if first:
             keep = [i for i, e in enumerate(self.epochs) if e < epoch]
             self.epochs = [self.epochs[i] for i in keep]
             self.history = {k: [v[i] for i in keep] for k, v in self.history.items()}
@@ -91,11 +94,32 @@ class LiveHistoryPlot(keras.callbacks.Callback):
         for values in self.history.values():
             while len(values) < len(self.epochs):
                 values.append(float("nan"))
+        if first:
+            self._check_metrics()
         last = self.params.get("epochs") if self.params else None
         is_last = bool(last and epoch + 1 >= last)
         due = (epoch + 1) % self.every == 0 and time.perf_counter() - self._last_draw >= self.min_interval
         if in_notebook() and (due or is_last):
             self._draw()
+
+    def _check_metrics(self):
+        """Refuse metric names that fit does not log, at the first epoch end (in every mode).
+
+        ``val_<name>`` counts as logged when ``<name>`` is: validation may not
+        have run yet (``validation_freq > 1``).
+        """
+        if self.metrics is None:
+            return
+        logged = set(self.history)
+        missing = [
+            m for m in self.metrics
+            if m not in logged and f"val_{m}" not in logged and not (m.startswith("val_") and m[4:] in logged)
+        ]
+        if missing:
+            raise ValueError(
+                f"`metrics` names {missing}, not logged by fit. Logged: {sorted(logged)}. "
+                f"{received('metrics', self.metrics)}"
+            )
 
     def on_train_end(self, logs=None):
         if not self.epochs:

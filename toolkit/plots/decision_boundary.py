@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from toolkit.plots._figure import axes_or_new
-from toolkit.validation import check_array, check_float, check_int, check_labels, check_same_length, received
+from toolkit.validation import (
+    check_array,
+    check_float,
+    check_int,
+    check_labels,
+    check_same_length,
+    fits_input_shape,
+    model_input_shape,
+    received,
+)
 
 
 def _predict_labels(model_or_fn, grid: np.ndarray) -> np.ndarray:
@@ -45,10 +54,11 @@ def plot_decision_boundary(model_or_fn, x, y, *, ax=None, resolution: int = 200,
     """Colour the plane by the class a classifier predicts, and scatter the data on it.
 
     Args:
-        model_or_fn: a Keras model (its ``predict`` is called; one output
-            column is read as the probability of class 1, several as
-            per-class scores), or a function mapping an ``(m, 2)`` array to
-            labels, to probabilities of class 1, or to per-class scores.
+        model_or_fn: a Keras model taking 2 features (its ``predict`` is
+            called; one output column is read as the probability of class 1,
+            several as per-class scores), or a function mapping an ``(m, 2)``
+            array to labels, to probabilities of class 1, or to per-class
+            scores.
         x: ``(n, 2)`` points.
         y: their ``n`` integer labels.
         ax: the Axes to draw on; a figure is created only when none is given.
@@ -68,6 +78,13 @@ def plot_decision_boundary(model_or_fn, x, y, *, ax=None, resolution: int = 200,
 
     if not (isinstance(model_or_fn, keras.Model) or callable(model_or_fn)):
         raise TypeError(f"`model_or_fn` must be a Keras model or a function. {received('model_or_fn', model_or_fn)}")
+    expected = model_input_shape(model_or_fn) if isinstance(model_or_fn, keras.Model) else None
+    if expected is not None and not fits_input_shape((None, 2), expected):
+        takes = f"{expected[-1]} features" if len(expected) == 2 else f"inputs of shape {expected}"
+        raise ValueError(
+            f"`model_or_fn` expects {takes}, but a decision boundary is drawn in the plane: the model must "
+            f"take 2 features, shape (None, 2). {received('model_or_fn', model_or_fn)}"
+        )
     x = check_array("x", x, ndim=2, finite=True)
     if x.shape[1] != 2:
         raise ValueError(f"`x` must have 2 features (one point per row), got shape {x.shape}. {received('x', x)}")
