@@ -18,7 +18,8 @@ Figures (issue #7), each beside its goal (also written as a Markdown table,
 The JSON file is rewritten after every measurement, so an interrupted bench
 keeps what it had measured. Extra keys (CPU seconds, load average, per
 notebook status) help to read the figures on a busy machine: a shared
-machine inflates wall times, not CPU times.
+machine inflates wall times, not CPU times. ``notebooks_headlines`` keeps
+each notebook's headline figures (its ``headline(...)`` lines).
 
 Usage::
 
@@ -260,6 +261,7 @@ def bench_notebooks(results: Results, notebooks_dir: pathlib.Path, out_dir: path
         status[path.stem] = row["status"] if row["status"] == "ok" else f"{row['status']}: {error}"
         results.data["notebooks_cpu_seconds"] = cpu
         results.data["notebooks_status"] = status
+        results.data.setdefault("notebooks_headlines", {})[path.stem] = row["headline"]
         results.save()
         print(f"{row['status']} in {row['seconds']:.1f} s wall, {cpu[path.stem]:.1f} s CPU", flush=True)
 

@@ -72,6 +72,7 @@ def test_network_probe_gives_up_quickly(monkeypatch):
 
     def hang(*args, **kwargs):
         time.sleep(10)
+        raise TimeoutError("timed out")  # what a real connect does in the end (the probe thread outlives the test)
 
     monkeypatch.setattr(runtime, "_NETWORK", {})
     monkeypatch.setattr(runtime.socket, "create_connection", hang)
