@@ -255,9 +255,7 @@ class Sabotage(keras.callbacks.Callback):
     "order",
     [
         "backup first",
-        pytest.param("doctor first", marks=pytest.mark.xfail(strict=True, reason=(
-            "reported: TrainingDoctor snapshots the weights in on_train_begin; listed before BackupAndRestore it "
-            "snapshots the fresh weights, not the restored ones, and restores those on a NaN"))),
+        "doctor first",  # the doctor's on_train_begin runs before BackupAndRestore's restore
     ],
 )
 def test_the_doctor_restores_the_weights_the_resumed_fit_started_from(data, interrupted, tmp_path, order):

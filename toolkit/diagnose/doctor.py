@@ -109,11 +109,14 @@ class TrainingDoctor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
-        self._good = Snapshot(self.model)
         self._k = num_classes_of(self.model)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch, self._batch_low = epoch, math.inf
+        if self._good is None:
+            # The first good state is taken here, not in on_train_begin: a BackupAndRestore listed after
+            # the doctor restores the interrupted run's weights in its own on_train_begin, after ours.
+            self._good = Snapshot(self.model)
 
     def on_train_batch_end(self, batch, logs=None):
         """Stop on a NaN/inf loss, or a running-mean loss that explodes or climbs far above guessing."""
