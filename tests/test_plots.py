@@ -57,6 +57,24 @@ def test_history_with_nan_draws_and_warns():
     assert len(ax.get_lines()) == 1
 
 
+def test_epochs_without_validation_are_skipped_silently():
+    """validation_freq=2 leaves NaN where validation did not run: no divergence warning, the points joined."""
+    history = {"loss": [1.0, 0.8, 0.6, 0.5], "val_loss": [float("nan"), 0.9, float("nan"), 0.7]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plot_history(history)
+    val = [l for l in ax.get_lines() if l.get_label() == "val"][0]
+    assert list(val.get_xdata()) == [2, 4] and list(val.get_ydata()) == [0.9, 0.7]
+    assert val.get_marker() == "."  # sparse points are marked
+
+
+def test_a_diverged_validation_curve_still_warns():
+    with pytest.warns(RuntimeWarning) as record:
+        plot_history({"loss": [1.0, float("nan")], "val_loss": [0.9, float("nan")]})
+    messages = sorted(str(w.message).split(" has ")[0] for w in record)
+    assert messages == ["loss", "val_loss"]
+
+
 def test_single_epoch_history_draws():
     ax = plot_history({"loss": [0.7], "val_loss": [0.8]})
     assert len(ax.get_lines()) >= 2

@@ -117,8 +117,12 @@ def plot_history(history, *, metrics=None, marks=None, ax=None):
                 if key not in run:
                     continue
                 values = run[key]
-                if not np.all(np.isfinite(values)):
-                    bad = int(np.sum(~np.isfinite(values)))
+                finite = np.isfinite(values)
+                # A NaN validation value next to a finite training value is an epoch without validation
+                # (validation_freq > 1, or a live plot's padding), not a divergence.
+                unmeasured = np.isnan(values) & np.isfinite(run[metric]) if split == "val" and metric in run else False
+                bad = int(np.sum(~finite & ~unmeasured))
+                if bad:
                     warnings.warn(
                         f"{key}{' of ' + run_name if run_name else ''} has {bad} NaN/inf value(s); "
                         "they are left out of the curve (training diverged?)",
@@ -127,7 +131,9 @@ def plot_history(history, *, metrics=None, marks=None, ax=None):
                     )
                 epochs = run["epoch"] + 1 if "epoch" in run else np.arange(1, len(values) + 1)
                 label = f"{run_name} {split}".strip() if comparing else split
-                axis.plot(epochs, values, style, color=colour, label=label, marker="." if len(values) < 3 else None)
+                shown = int(finite.sum())
+                axis.plot(epochs[finite], values[finite], style, color=colour, label=label,
+                          marker="." if shown < 3 or shown < len(values) else None)
             val_key = f"val_{metric}"
             if val_key in run and np.any(np.isfinite(run[val_key])):
                 values = np.where(np.isfinite(run[val_key]), run[val_key], np.nan)
