@@ -131,9 +131,9 @@ def plot_history(history, *, metrics=None, marks=None, ax=None):
                     )
                 epochs = run["epoch"] + 1 if "epoch" in run else np.arange(1, len(values) + 1)
                 label = f"{run_name} {split}".strip() if comparing else split
-                shown = int(finite.sum())
-                axis.plot(epochs[finite], values[finite], style, color=colour, label=label,
-                          marker="." if shown < 3 or shown < len(values) else None)
+                keep = ~np.broadcast_to(unmeasured, values.shape)  # diverged points stay gaps in the curve
+                sparse = int(finite.sum()) < 3 or not np.all(keep)
+                axis.plot(epochs[keep], values[keep], style, color=colour, label=label, marker="." if sparse else None)
             val_key = f"val_{metric}"
             if val_key in run and np.any(np.isfinite(run[val_key])):
                 values = np.where(np.isfinite(run[val_key]), run[val_key], np.nan)
