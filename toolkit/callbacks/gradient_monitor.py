@@ -115,12 +115,17 @@ class GradientMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.last = {}
+        if not self.model.built:
+            # A Sequential without keras.Input gets its weights at the first batch: probe from the first epoch end.
+            self._probe = None
+            return
         check_probe_fits(self.model, self._x)  # now, not inside the probe after a wasted epoch
         if self._probe is None or self._probe_model is not self.model:
             self._build_probe()
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._probe is None:  # used outside fit's on_train_begin
+        if self._probe is None or self._probe_model is not self.model:  # not built at train begin, or outside fit
+            check_probe_fits(self.model, self._x)
             self._build_probe()
         if is_due(epoch, self.every):
             norms = np.asarray(self._probe(*self._inputs), dtype=float)
