@@ -1,6 +1,5 @@
 """Exercises of notebook 04: the solution passes, the usual slips fail with their hint."""
 
-
 import keras
 import numpy as np
 import pytest

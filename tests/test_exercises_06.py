@@ -1,6 +1,5 @@
 """Exercises of notebook 06: the solution passes, the usual slips fail with their hint."""
 
-
 import keras
 import numpy as np
 import pytest
@@ -11,16 +10,6 @@ from exercise_solutions import load_solutions
 
 
 SOLUTIONS = load_solutions("06_regularization")
-CHECKS = (check_l2_layer, check_l2_penalty, check_early_stopping)
-
-
-def test_placeholders_are_not_answered_yet():
-    for check in CHECKS:
-        for blank in (..., None):
-            feedback = check(blank)
-            assert not feedback.answered and not feedback.passed
-            assert "not answered yet" in str(feedback)
-        assert "not answered yet" in str(check())  # no argument at all
 
 
 def test_solutions_pass():
@@ -34,14 +23,6 @@ def test_penalty_solution_is_what_keras_adds():
     assert SOLUTIONS.L2_PENALTY == pytest.approx(float(added), rel=1e-6)
     assert check_l2_penalty(np.float32(SOLUTIONS.L2_PENALTY)).passed  # numpy scalars are numbers too
     assert check_l2_penalty(np.array([SOLUTIONS.L2_PENALTY])).passed
-
-
-@pytest.mark.parametrize("check", CHECKS)
-@pytest.mark.parametrize("junk", ["a string", 42, [1, 2, 3], {"a": 1}, object(), keras.layers.Conv2D(4, 3)])
-def test_junk_never_raises(check, junk):
-    feedback = check(junk)
-    assert feedback.answered and not feedback.passed
-    assert feedback.message
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,5 @@
 """Exercises of notebook 07: the solution passes, the usual slips fail with their hint."""
 
-
 import keras
 import numpy as np
 import pytest
@@ -12,7 +11,6 @@ from exercise_solutions import load_solutions
 
 
 SOLUTIONS = load_solutions("07_transfer_learning_augmentation")
-CHECKS = (check_frozen_backbone, check_digit_augmentation, check_soft_targets)
 
 
 def _backbone():
@@ -58,14 +56,6 @@ def _soft(z):
     return e / e.sum()
 
 
-def test_placeholders_are_not_answered_yet():
-    for check in CHECKS:
-        for blank in (..., None):
-            feedback = check(blank)
-            assert not feedback.answered and not feedback.passed
-            assert "not answered yet" in str(feedback)
-
-
 def test_solutions_pass():
     backbone = small_cnn_backbone()  # the notebook's backbone
     assert check_frozen_backbone(SOLUTIONS.frozen_model(backbone)).passed
@@ -78,14 +68,6 @@ def test_soft_targets_solution_is_the_softmax_at_the_temperature():
     assert SOLUTIONS.SOFT_TARGETS.sum() == pytest.approx(1.0)
     assert check_soft_targets(list(SOLUTIONS.SOFT_TARGETS)).passed
     assert check_soft_targets(SOLUTIONS.SOFT_TARGETS[None, :]).passed  # a batch of one
-
-
-@pytest.mark.parametrize("check", CHECKS)
-@pytest.mark.parametrize("junk", ["a string", 42, {"a": 1}, object(), keras.layers.Dense(3)])
-def test_junk_never_raises(check, junk):
-    feedback = check(junk)
-    assert feedback.answered and not feedback.passed
-    assert feedback.message
 
 
 # --- Exercise 1: freeze a backbone ----------------------------------------------------------

@@ -1,6 +1,5 @@
 """The checkers of notebook 08 accept the solutions and catch typical mistakes."""
 
-
 import numpy as np
 import pytest
 

@@ -1,3 +1,7 @@
+import keras
+import pytest
+
+import toolkit.exercises as exercises
 from toolkit.exercises import Feedback, checker
 
 
@@ -28,3 +32,27 @@ def test_wrong_answer_gets_the_specific_hint():
 def test_checker_never_raises():
     fb = check_sigmoid_zero("not a number")
     assert not fb.passed and fb.answered and "could not be checked" in fb.message
+
+
+# Every checker of the course ---------------------------------------------------------------
+
+ALL_CHECKS = [getattr(exercises, name) for name in exercises.__all__ if name.startswith("check_")]
+
+
+def test_every_checker_is_exported():
+    assert len(ALL_CHECKS) >= 2 * 8, "every notebook has 2-4 exercises, each with a checker"
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
+def test_every_checker_says_not_answered_yet_for_the_placeholder(check):
+    for feedback in (check(...), check(None), check()):
+        assert isinstance(feedback, Feedback) and not feedback.answered and not feedback.passed
+        assert "not answered yet" in str(feedback)
+
+
+@pytest.mark.parametrize("junk", ["a string", -12345.678, [1, 2, 3], {"a": 1}, object(), keras.layers.Dense(3)],
+                         ids=["str", "number", "list", "dict", "object", "layer"])
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
+def test_every_checker_refuses_junk_without_raising(check, junk):
+    feedback = check(junk)
+    assert feedback.answered and not feedback.passed and feedback.message
