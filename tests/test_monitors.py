@@ -130,6 +130,22 @@ def test_gradient_monitor_watches_a_sequential_built_by_its_first_batch(tiny_dat
 # ActivationMonitor -----------------------------------------------------------------
 
 
+def test_activation_monitor_watches_a_sequential_built_by_its_first_batch(tiny_data):
+    """No keras.Input: the Sequential's layers are called in turn, on a probe of another size than the batches."""
+    x, y = tiny_data
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.layers.Dense(4, activation="relu", name="hidden"),
+                              keras.layers.Dense(2, activation="softmax", name="out")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    monitor = ActivationMonitor(x[:10])
+    hist = _fit(model, x, y, [monitor], epochs=2)
+    assert len(hist.history["act_std/hidden"]) == len(hist.history["dead_fraction/hidden"]) == 2
+    hidden = np.maximum(x[:10] @ model.get_layer("hidden").kernel.numpy() + model.get_layer("hidden").bias.numpy(), 0)
+    assert monitor.last["act_std/hidden"] == pytest.approx(float(np.std(hidden)), rel=1e-5)
+    assert monitor.last["dead_fraction/hidden"] == pytest.approx(float(np.mean(hidden.max(axis=0) == 0)))
+    assert monitor.last["act_std/out"] == pytest.approx(float(np.std(model.predict(x[:10], verbose=0))), rel=1e-5)
+
+
 def test_a_hugely_negative_bias_kills_every_relu_unit(tiny_data):
     x, y = tiny_data
     keras.utils.set_random_seed(0)

@@ -53,10 +53,11 @@ class ActivationMonitor(keras.callbacks.Callback):
       leaky ReLU and ELU have no hard zero, so their units read 0.
 
     The outputs come from ``keras.Model(model.inputs, [layer.output ...])``,
-    built once per model and wrapped in a ``tf.function``: the model must be
-    built from ``keras.Input`` (Sequential or Functional). Layers inside
-    nested models are not watched. The monitor only reads, so ``fit`` gives
-    the same results with or without it. On epochs it skips (``every > 1``)
+    built once per model and wrapped in a ``tf.function``. A Sequential
+    without ``keras.Input`` gets its inputs at the first batch, so its probe
+    is built at the first epoch end. Subclassed models are refused. Layers
+    inside nested models are not watched. The monitor only reads, so ``fit``
+    gives the same results with or without it. On epochs it skips (``every > 1``)
     it writes NaN, so that every History list keeps one value per epoch.
 
     Args:
@@ -92,8 +93,8 @@ class ActivationMonitor(keras.callbacks.Callback):
             inputs = None
         if not inputs:
             raise ValueError(
-                f"ActivationMonitor needs a model built from keras.Input (Sequential or Functional); "
-                f"model {model.name!r} has no symbolic inputs."
+                f"ActivationMonitor needs a Sequential or Functional model (one with symbolic inputs); "
+                f"model {model.name!r} has none, so its layers' outputs cannot be read. Build it from keras.Input."
             )
         layers = [layer for layer in model.layers if not isinstance(layer, keras.Model) and _watched(layer)]
         if not layers:
@@ -131,12 +132,17 @@ class ActivationMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.last = {}
+        if not self.model.built:
+            # A Sequential without keras.Input gets its weights at the first batch: probe from the first epoch end.
+            self._probe = None
+            return
         check_probe_fits(self.model, self._x)  # now, not inside the probe after a wasted epoch
         if self._probe is None or self._probe_model is not self.model:
             self._build_probe()
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._probe is None:
+        if self._probe is None or self._probe_model is not self.model:  # not built at train begin, or outside fit
+            check_probe_fits(self.model, self._x)
             self._build_probe()
         if is_due(epoch, self.every):
             stds, dead = (np.asarray(t, dtype=float) for t in self._probe(self._input))
