@@ -105,6 +105,37 @@ def test_first_fit_of_a_fresh_model_is_restored_too(tiny_data, tiny_model):
     assert all(not np.any(keras.ops.convert_to_numpy(v)) for v in model.optimizer.variables[2:])
 
 
+def test_restore_undoes_an_interrupted_search(tiny_data, tiny_model):
+    """Keras skips on_train_end when fit is interrupted; restore() puts everything back by hand."""
+    x, y = tiny_data
+    model = tiny_model(optimizer=keras.optimizers.Adam(1e-3))
+    model.fit(x, y, epochs=1, batch_size=64, verbose=0)
+    before_weights, before_slots = _state(model)
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 5:
+                raise KeyboardInterrupt
+
+    finder = LRFinder(1e-4, 1.0)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[finder, Interrupt()])
+    assert int(model.optimizer.iterations) == 10, "the interrupted search changed the model"
+    finder.restore()
+    finder.restore()
+    after_weights, after_slots = _state(model)
+    _assert_same(before_weights, after_weights)
+    _assert_same(before_slots, after_slots)
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
+
+
+def test_restore_before_any_search_is_refused(tiny_model):
+    finder = LRFinder()
+    finder.set_model(tiny_model())
+    with pytest.raises(RuntimeError, match="nothing to restore"):
+        finder.restore()
+
+
 def test_stops_early_when_the_loss_diverges_and_still_restores(tiny_data, tiny_model):
     x, y = tiny_data
     model = tiny_model()

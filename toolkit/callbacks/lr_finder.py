@@ -40,7 +40,8 @@ class LRFinder(keras.callbacks.Callback):
     learning rate has become too large. When training ends, the model's
     weights, the optimizer's state (its slots such as Adam's moments, and
     ``iterations``) and the original learning rate are all restored, so the
-    search leaves no trace on later training.
+    search leaves no trace on later training. Keras skips ``on_train_end``
+    when ``fit`` is interrupted (Ctrl-C, an error): call ``restore()`` then.
 
     The ``suggestion`` is fastai's "valley" rule (not the steepest point of
     the curve, which is noisier): the middle of the longest stretch over
@@ -89,6 +90,7 @@ class LRFinder(keras.callbacks.Callback):
             )
         self.num_steps = None if num_steps is None else check_int("num_steps", num_steps, minimum=2)
         self.beta = check_float("beta", beta, low=0.0, high=1.0, high_inclusive=False)
+        self._weights = None
         self._reset()
 
     def _reset(self):
@@ -165,6 +167,16 @@ class LRFinder(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
+        self.restore()
+
+    def restore(self):
+        """Put back the weights, optimizer state and learning rate saved when ``fit`` started.
+
+        ``fit`` calls this when it ends; call it yourself after an interrupted
+        search. Restoring twice is harmless.
+        """
+        if self._weights is None:
+            raise RuntimeError("LRFinder.restore(): there is nothing to restore before a search has started.")
         optimizer = self.model.optimizer
         self.model.set_weights(self._weights)
         for variable, value in zip(optimizer.variables, self._optimizer_state):
