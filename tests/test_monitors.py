@@ -115,13 +115,19 @@ def test_gradient_monitor_needs_kernels_and_a_loss(tiny_data):
         _fit(no_kernel, x, x, [GradientMonitor((x[:8], x[:8]))], epochs=1)
 
 
-def test_gradient_monitor_watches_a_sequential_built_by_its_first_batch(tiny_data):
-    """No keras.Input: the model has no weights at on_train_begin, so the probe is built at the first epoch end."""
-    x, y = tiny_data
+def _sequential_without_input():
+    """No keras.Input: the model has no weights at on_train_begin, fit builds it at the first batch."""
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.layers.Dense(4, activation="relu", name="hidden"),
                               keras.layers.Dense(2, activation="softmax", name="out")])
     model.compile("adam", "sparse_categorical_crossentropy")
+    return model
+
+
+def test_gradient_monitor_watches_a_sequential_built_by_its_first_batch(tiny_data):
+    """The probe is built at the first epoch end."""
+    x, y = tiny_data
+    model = _sequential_without_input()
     hist = _fit(model, x, y, [GradientMonitor((x[:32], y[:32]))], epochs=2)
     for key in ("grad_norm/hidden", "grad_norm/out"):
         assert len(hist.history[key]) == 2 and all(v > 0 and math.isfinite(v) for v in hist.history[key])
@@ -131,12 +137,9 @@ def test_gradient_monitor_watches_a_sequential_built_by_its_first_batch(tiny_dat
 
 
 def test_activation_monitor_watches_a_sequential_built_by_its_first_batch(tiny_data):
-    """No keras.Input: the Sequential's layers are called in turn, on a probe of another size than the batches."""
+    """The probe is built at the first epoch end; it has another size than the batches."""
     x, y = tiny_data
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.layers.Dense(4, activation="relu", name="hidden"),
-                              keras.layers.Dense(2, activation="softmax", name="out")])
-    model.compile("adam", "sparse_categorical_crossentropy")
+    model = _sequential_without_input()
     monitor = ActivationMonitor(x[:10])
     hist = _fit(model, x, y, [monitor], epochs=2)
     assert len(hist.history["act_std/hidden"]) == len(hist.history["dead_fraction/hidden"]) == 2
