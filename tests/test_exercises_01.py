@@ -1,3 +1,4 @@
+"""Exercises of notebook 01: the solutions pass, the usual slips fail with their hint."""
 
 import numpy as np
 

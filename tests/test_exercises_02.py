@@ -1,3 +1,4 @@
+"""Exercises of notebook 02: the solutions pass, the usual slips fail with their hint."""
 
 from toolkit.exercises.mnist_cnn import check_conv_params, check_precision_recall
 from exercise_solutions import load_solutions

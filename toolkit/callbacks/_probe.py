@@ -1,5 +1,5 @@
-"""What GradientMonitor and ActivationMonitor share: the probe batch and the
-choice of layers to watch. Private to the monitors."""
+"""What GradientMonitor and ActivationMonitor share: the probe batch, when the
+probe is built, and the choice of layers to watch. Private to the monitors."""
 
 from __future__ import annotations
 
@@ -76,6 +76,27 @@ def check_probe_fits(model, x) -> None:
             f"`batch` does not fit model {model.name!r}: the probe x has shape {x.shape}, the model expects "
             f"inputs of shape {expected} (None = any size). Probe with data shaped like the training data."
         )
+
+
+class ProbeMonitor(keras.callbacks.Callback):
+    """The life cycle both monitors share: one probe per model, checked before the first epoch.
+
+    A subclass sets ``_x`` (the probe's inputs), ``_probe = None`` and
+    ``_probe_model = None`` in ``__init__``, implements ``_build_probe()``
+    (which sets both) and calls ``_ensure_probe()`` before probing.
+    """
+
+    def on_train_begin(self, logs=None):
+        self.last = {}
+        # A Sequential without keras.Input is built by its first batch: its probe waits for the first epoch end.
+        if self.model.built:
+            self._ensure_probe()
+
+    def _ensure_probe(self):
+        """Build the probe unless it exists for this model (once per model, not per epoch)."""
+        if self._probe is None or self._probe_model is not self.model:
+            check_probe_fits(self.model, self._x)  # at fit's start, not inside the probe after a wasted epoch
+            self._build_probe()
 
 
 def check_every(every) -> int:

@@ -8,10 +8,10 @@ import tensorflow as tf
 
 from toolkit.callbacks._probe import (
     NOT_MEASURED,
+    ProbeMonitor,
     activation_name,
     check_every,
     check_probe_batch,
-    check_probe_fits,
     is_due,
 )
 
@@ -36,7 +36,7 @@ def _watched(layer) -> bool:
     return getattr(layer, "kernel_size", None) is not None and getattr(layer, "filters", None) is not None
 
 
-class ActivationMonitor(keras.callbacks.Callback):
+class ActivationMonitor(ProbeMonitor):
     """Write each layer's activation spread and share of dead units into the logs.
 
     At the end of every ``every``-th epoch the monitor runs a small fixed
@@ -130,20 +130,8 @@ class ActivationMonitor(keras.callbacks.Callback):
         self._probe_model = model
         self._input = tf.constant(self._x)
 
-    def on_train_begin(self, logs=None):
-        self.last = {}
-        if not self.model.built:
-            # A Sequential without keras.Input gets its weights at the first batch: probe from the first epoch end.
-            self._probe = None
-            return
-        check_probe_fits(self.model, self._x)  # now, not inside the probe after a wasted epoch
-        if self._probe is None or self._probe_model is not self.model:
-            self._build_probe()
-
     def on_epoch_end(self, epoch, logs=None):
-        if self._probe is None or self._probe_model is not self.model:  # not built at train begin, or outside fit
-            check_probe_fits(self.model, self._x)
-            self._build_probe()
+        self._ensure_probe()  # not built yet when fit started (a Sequential without keras.Input), or outside fit
         if is_due(epoch, self.every):
             stds, dead = (np.asarray(t, dtype=float) for t in self._probe(self._input))
         else:

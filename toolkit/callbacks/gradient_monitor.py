@@ -8,15 +8,15 @@ import tensorflow as tf
 
 from toolkit.callbacks._probe import (
     NOT_MEASURED,
+    ProbeMonitor,
     check_every,
     check_probe_batch,
-    check_probe_fits,
     flat_layers,
     is_due,
 )
 
 
-class GradientMonitor(keras.callbacks.Callback):
+class GradientMonitor(ProbeMonitor):
     """Write the L2 norm of each layer's kernel gradient into the epoch logs.
 
     At the end of every ``every``-th epoch the monitor computes the gradient
@@ -113,20 +113,8 @@ class GradientMonitor(keras.callbacks.Callback):
 
     # Keras hooks ----------------------------------------------------------------
 
-    def on_train_begin(self, logs=None):
-        self.last = {}
-        if not self.model.built:
-            # A Sequential without keras.Input gets its weights at the first batch: probe from the first epoch end.
-            self._probe = None
-            return
-        check_probe_fits(self.model, self._x)  # now, not inside the probe after a wasted epoch
-        if self._probe is None or self._probe_model is not self.model:
-            self._build_probe()
-
     def on_epoch_end(self, epoch, logs=None):
-        if self._probe is None or self._probe_model is not self.model:  # not built at train begin, or outside fit
-            check_probe_fits(self.model, self._x)
-            self._build_probe()
+        self._ensure_probe()  # not built yet when fit started (a Sequential without keras.Input), or outside fit
         if is_due(epoch, self.every):
             norms = np.asarray(self._probe(*self._inputs), dtype=float)
             self.last = dict(zip(self.layer_names, norms.tolist()))

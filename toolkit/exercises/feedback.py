@@ -12,6 +12,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import html
+import math
+import numbers
+
+import numpy as np
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +67,24 @@ class Feedback:
 def is_placeholder(answer) -> bool:
     """True for the placeholder a student cell starts with: ``...`` or None."""
     return answer is Ellipsis or answer is None
+
+
+def as_number(answer) -> float:
+    """An answer as one finite float: a Python or NumPy number, or an array holding one value.
+
+    Anything else raises ``ValueError``, which a checker reports as "could
+    not be checked".
+    """
+    if isinstance(answer, numbers.Real) and not isinstance(answer, bool):
+        value = float(answer)
+    else:
+        arr = np.asarray(answer, dtype="float64")
+        if arr.size != 1:
+            raise ValueError(f"expected one number, got an array of shape {arr.shape}")
+        value = float(arr.reshape(()))
+    if not math.isfinite(value):
+        raise ValueError(f"the answer must be a finite number, got {answer!r}")
+    return value
 
 
 def checker(exercise: str, *, placeholder_message: str = ""):

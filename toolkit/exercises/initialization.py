@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import math
 
-from toolkit.exercises.feedback import checker
+from toolkit.exercises.feedback import as_number, checker
 from toolkit.validation import check_int
-
-
-def _number(answer) -> float:
-    value = float(answer)
-    if not math.isfinite(value):
-        raise ValueError(f"the answer must be a finite number, got {answer!r}")
-    return value
 
 
 def _close(a: float, b: float) -> bool:
@@ -37,7 +30,7 @@ def check_he_std(answer, *, fan_in: int = 784, fan_out: int = 256):
     """The std of HeNormal for a Dense layer with ``fan_in`` inputs and ``fan_out`` units."""
     fan_in = check_int("fan_in", fan_in, minimum=1)
     fan_out = check_int("fan_out", fan_out, minimum=1)
-    value = _number(answer)
+    value = as_number(answer)
     ok = _close(value, math.sqrt(2 / fan_in))
     hint = "" if ok else _std_hints(value, fan_in, fan_out, fan_in_words="each unit sees every input pixel")
     return ok, f"He std for a Dense layer {fan_in} → {fan_out} checked.", hint
@@ -49,7 +42,7 @@ def check_conv_he_std(answer, *, kernel_size: int = 3, in_channels: int = 32, fi
     kernel_size = check_int("kernel_size", kernel_size, minimum=1)
     in_channels = check_int("in_channels", in_channels, minimum=1)
     filters = check_int("filters", filters, minimum=1)
-    value = _number(answer)
+    value = as_number(answer)
     area = kernel_size * kernel_size
     fan_in, fan_out = area * in_channels, area * filters
     ok = _close(value, math.sqrt(2 / fan_in))

@@ -7,11 +7,9 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from toolkit.exercises.feedback import checker
+from toolkit.exercises.feedback import as_number, checker
 
 #: Exercise 1: the layer asked for.
 L2_UNITS = 64
@@ -77,21 +75,12 @@ def check_l2_layer(answer):
     return False, f"The L2 strength is {l2:g}.", f"The exercise asks for λ = {L2_FACTOR:g}."
 
 
-def _as_number(answer):
-    if isinstance(answer, numbers.Real) and not isinstance(answer, bool):
-        return float(answer)
-    arr = np.asarray(answer, dtype="float64")
-    if arr.size != 1:
-        raise ValueError(f"expected one number, got an array of shape {arr.shape}")
-    return float(arr.reshape(()))
-
-
 @checker("The L2 penalty by hand", placeholder_message="Replace ... with a number.")
 def check_l2_penalty(answer):
     """The answer must equal what ``keras.regularizers.L2(PENALTY_FACTOR)`` adds for ``PENALTY_WEIGHTS``."""
     import keras
 
-    value = _as_number(answer)
+    value = as_number(answer)
     w, lam = PENALTY_WEIGHTS, PENALTY_FACTOR
     expected = float(keras.ops.convert_to_numpy(keras.regularizers.L2(lam)(w.astype("float32"))))
     if np.isclose(value, expected, rtol=1e-4):

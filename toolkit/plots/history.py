@@ -120,7 +120,9 @@ def plot_history(history, *, metrics=None, marks=None, ax=None):
                 finite = np.isfinite(values)
                 # A NaN validation value next to a finite training value is an epoch without validation
                 # (validation_freq > 1, or a live plot's padding), not a divergence.
-                unmeasured = np.isnan(values) & np.isfinite(run[metric]) if split == "val" and metric in run else False
+                unmeasured = np.zeros(values.shape, dtype=bool)
+                if split == "val" and metric in run:
+                    unmeasured = np.isnan(values) & np.isfinite(run[metric])
                 bad = int(np.sum(~finite & ~unmeasured))
                 if bad:
                     warnings.warn(
@@ -131,8 +133,8 @@ def plot_history(history, *, metrics=None, marks=None, ax=None):
                     )
                 epochs = run["epoch"] + 1 if "epoch" in run else np.arange(1, len(values) + 1)
                 label = f"{run_name} {split}".strip() if comparing else split
-                keep = ~np.broadcast_to(unmeasured, values.shape)  # diverged points stay gaps in the curve
-                sparse = int(finite.sum()) < 3 or not np.all(keep)
+                keep = ~unmeasured  # diverged points stay in, as gaps in the curve
+                sparse = int(finite.sum()) < 3 or unmeasured.any()
                 axis.plot(epochs[keep], values[keep], style, color=colour, label=label, marker="." if sparse else None)
             val_key = f"val_{metric}"
             if val_key in run and np.any(np.isfinite(run[val_key])):
