@@ -25,7 +25,7 @@ def test_live_plot_headless_draws_once_at_the_end(tiny_data, tiny_model):
     assert len(live.history["loss"]) == 3 and len(live.history["val_accuracy"]) == 3
     fig = live._figure
     assert fig is not None and len(plt.get_fignums()) == before  # drawn, then closed: no stray figures
-    titles = [a.get_title() for a in fig.axes]
+    titles = [a.get_title().split(" (")[0] for a in fig.axes]  # "loss (lower is better; ...)"
     assert titles == ["loss", "accuracy"]
 
 
@@ -94,3 +94,34 @@ def test_live_plot_bad_every(every):
 def test_live_plot_bad_min_interval(bad):
     with pytest.raises(ValueError, match="min_interval"):
         LiveHistoryPlot(min_interval=bad)
+
+
+def test_live_plot_of_a_validation_freq_run_has_validation_points_only_where_keras_validated(tiny_data, tiny_model):
+    x, y = tiny_data
+    live = LiveHistoryPlot()
+    hist = tiny_model().fit(x, y, validation_data=(x[:64], y[:64]), validation_freq=2, epochs=5, batch_size=64,
+                            verbose=0, callbacks=[live])
+    assert live.history["val_loss"] == pytest.approx(hist.history["val_loss"]) and len(live.history["val_loss"]) == 2
+    val = [l for l in live._figure.axes[0].get_lines() if l.get_linestyle() == "--"][0]
+    assert list(val.get_xdata()) == [2, 4] and list(val.get_ydata()) == pytest.approx(hist.history["val_loss"])
+
+
+def test_live_plot_of_a_run_without_loss_draws_what_it_logs_and_keeps_the_history():
+    """A GAN-style train_step logging d_loss/g_loss: fit ends normally and both curves are drawn."""
+    import keras
+
+    class TwoLosses(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = keras.layers.Dense(1)
+
+        def train_step(self, data):
+            loss = keras.ops.mean(self.d(data) ** 2)
+            return {"d_loss": loss, "g_loss": loss + 1.0}
+
+    model = TwoLosses()
+    model.compile()
+    live = LiveHistoryPlot()
+    hist = model.fit(np.ones((8, 2), "float32"), epochs=2, batch_size=4, verbose=0, callbacks=[live])
+    assert len(hist.history["d_loss"]) == 2
+    assert [len(a.get_lines()) > 0 for a in live._figure.axes] == [True, True]

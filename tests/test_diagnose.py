@@ -120,9 +120,11 @@ def test_a_keras_history_is_read_with_its_epoch_numbers():
     [
         ({}, ValueError, "empty"),
         ({"val_loss": [1.0, 0.5]}, ValueError, "no 'loss' key"),
-        ({"loss": [1.0, 0.5, 0.4], "val_loss": [1.0, 0.5]}, ValueError, "one value per epoch"),
+        # 2 val_loss values for 3 epochs: no validation_freq writes that (k=2 gives 1, k=1 gives 3)
+        ({"loss": [1.0, 0.5, 0.4], "val_loss": [1.0, 0.5]}, ValueError, "no fit\\(validation_freq=k\\) writes"),
+        ({"loss": [1.0, 0.5, 0.4], "accuracy": [0.5, 0.6]}, ValueError, "one value per epoch"),
         ([1.0, 0.5], TypeError, "History or a dict"),
-        ("history.csv", TypeError, "History or a dict"),
+        ("history.csv", ValueError, "not a file"),  # a string is the path of a CSVLogger/JSON file
         (None, TypeError, "History or a dict"),
         ({"loss": []}, ValueError, "empty"),
         ({"loss": [[1.0, 2.0]]}, ValueError, "flat list"),
@@ -375,7 +377,7 @@ def test_read_history_csv_reads_what_csvlogger_writes(tmp_path):
     x = np.arange(16, dtype="float32").reshape(8, 2) / 16
     model.fit(x, x[:, :1], epochs=3, verbose=0, validation_split=0.25, callbacks=[keras.callbacks.CSVLogger(str(path))])
     history = read_history_csv(path)
-    assert history["epoch"] == [0.0, 1.0, 2.0]
+    assert history.epochs.tolist() == [1, 2, 3]
     assert len(history["loss"]) == len(history["val_loss"]) == 3
     assert diagnose(history).epochs == 3
 

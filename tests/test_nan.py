@@ -69,15 +69,26 @@ def holds_nan(weights) -> bool:
 # LR = 10 ----------------------------------------------------------------------------------------
 
 
+class BatchCounter(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.batches = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.batches += 1
+
+
 @pytest.mark.parametrize("optimizer", ["SGD", "Adam", "RMSprop"])
-def test_lr_10_is_stopped_in_its_first_epoch_with_the_cause_named(digits, optimizer, capsys):
+@pytest.mark.parametrize("check_every_batch", [False, True])
+def test_lr_10_is_stopped_in_its_first_epoch_with_the_cause_named(digits, optimizer, check_every_batch, capsys):
+    """By default at the end of epoch 1; with check_every_batch=True within it (the batch count tells)."""
     (x, y), val = digits
     model = _model(getattr(keras.optimizers, optimizer)(learning_rate=10.0))
-    doctor = TrainingDoctor()
-    hist = model.fit(x, y, validation_data=val, epochs=5, batch_size=BATCH, verbose=0, callbacks=[doctor])
+    doctor, counter = TrainingDoctor(check_every_batch=check_every_batch), BatchCounter()
+    hist = model.fit(x, y, validation_data=val, epochs=5, batch_size=BATCH, verbose=0, callbacks=[doctor, counter])
     steps = int(np.ceil(len(x) / BATCH))
     assert doctor.stopped_epoch == 1 and len(hist.history["loss"]) == 1
-    assert int(model.optimizer.iterations) < steps, "stopped within the first epoch, not at its end"
+    if check_every_batch:
+        assert counter.batches < steps, "stopped within the first epoch, not at its end"
     assert doctor.stop_reason in ("nan", "diverging")
     out = capsys.readouterr().out
     stop_line = next(line for line in out.splitlines() if line.startswith("TrainingDoctor stopped training"))
@@ -96,7 +107,8 @@ def test_a_best_only_checkpoint_never_holds_nan_after_lr_10(digits, tmp_path, fm
     path = tmp_path / f"best{fmt}"
     checkpoint = keras.callbacks.ModelCheckpoint(path, monitor="val_loss", save_best_only=True,
                                                  save_weights_only=fmt == ".weights.h5")
-    doctor = TrainingDoctor(verbose=False)
+    # After a checkpoint in the list, only the per-batch check runs before the checkpoint's on_epoch_end.
+    doctor = TrainingDoctor(verbose=False, check_every_batch=order == "checkpoint first")
     callbacks = [doctor, checkpoint] if order == "doctor first" else [checkpoint, doctor]
     model = _model(keras.optimizers.SGD(10.0))
     model.fit(x, y, validation_data=val, epochs=4, batch_size=BATCH, verbose=0, callbacks=callbacks)
@@ -112,7 +124,7 @@ def test_a_best_only_checkpoint_never_holds_nan_when_the_weights_are_poisoned(di
     (x, y), val = digits
     path = tmp_path / "best.keras"
     checkpoint = keras.callbacks.ModelCheckpoint(path, monitor="val_loss", save_best_only=True)
-    doctor = TrainingDoctor(verbose=False)
+    doctor = TrainingDoctor(verbose=False, check_every_batch=order == "checkpoint first")
     callbacks = [doctor, checkpoint] if order == "doctor first" else [checkpoint, doctor]
     model = _model(keras.optimizers.Adam(1e-2))
     model.fit(_poisoned(x), y, validation_data=val, epochs=3, batch_size=BATCH, shuffle=False, verbose=0,

@@ -6,6 +6,7 @@ import time
 
 import keras
 
+from toolkit.history import EpochHistory, from_epoch_logs
 from toolkit.plots.history import default_metrics, plot_history
 from toolkit.validation import received
 
@@ -30,7 +31,10 @@ class LiveHistoryPlot(keras.callbacks.Callback):
 
     It is resume-safe: epochs are recorded by their real index, so a ``fit``
     resumed with ``initial_epoch > 0`` (or by ``BackupAndRestore``) continues
-    the curve instead of restarting it.
+    the curve instead of restarting it. An epoch without validation
+    (``validation_freq > 1``) has no validation point, rather than a NaN; a
+    run that logs no ``loss`` (a GAN's ``d_loss``/``g_loss``) shows the
+    losses it does log.
 
     Args:
         metrics: metric names to plot (default: loss and accuracy, when
@@ -65,8 +69,8 @@ class LiveHistoryPlot(keras.callbacks.Callback):
         self.min_interval = float(min_interval)
         self._last_draw = -float("inf")
         self._axes = None
-        self.history: dict[str, list[float]] = {}
         self.epochs: list[int] = []
+        self._logs: list[dict] = []  # what each epoch logged; a key an epoch lacks was not measured then
         self._handle = None
         self._figure = None
 
@@ -83,17 +87,11 @@ class LiveHistoryPlot(keras.callbacks.Callback):
         if first:
             keep = [i for i, e in enumerate(self.epochs) if e < epoch]
             self.epochs = [self.epochs[i] for i in keep]
-            self.history = {k: [v[i] for i in keep] for k, v in self.history.items()}
+            self._logs = [self._logs[i] for i in keep]
             self._first_epoch_of_fit = False
         self.epochs.append(epoch)
-        for key, value in logs.items():
-            if "/" in key:  # monitor keys (grad_norm/<layer>) are not curves to show here
-                continue
-            values = self.history.setdefault(key, [float("nan")] * (len(self.epochs) - 1))
-            values.append(float(value))
-        for values in self.history.values():
-            while len(values) < len(self.epochs):
-                values.append(float("nan"))
+        # monitor keys (grad_norm/<layer>) are not curves to show here
+        self._logs.append({k: float(v) for k, v in logs.items() if "/" not in k})
         if first:
             self._check_metrics()
         last = self.params.get("epochs") if self.params else None
@@ -101,6 +99,16 @@ class LiveHistoryPlot(keras.callbacks.Callback):
         due = (epoch + 1) % self.every == 0 and time.perf_counter() - self._last_draw >= self.min_interval
         if in_notebook() and (due or is_last):
             self._draw()
+
+    @property
+    def epoch_history(self) -> EpochHistory:
+        """The epochs seen so far, as a :class:`~toolkit.history.EpochHistory`."""
+        return from_epoch_logs(self.epochs, self._logs, source="the logs LiveHistoryPlot saw")
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """The values seen so far, as ``History.history`` (``val_*`` lists hold the validated epochs only)."""
+        return self.epoch_history.to_dict() if self.epochs else {}
 
     def _check_metrics(self):
         """Refuse metric names that fit does not log, at the first epoch end (in every mode).
@@ -137,7 +145,7 @@ class LiveHistoryPlot(keras.callbacks.Callback):
         self._last_draw = time.perf_counter()
         metrics = self.metrics
         if metrics is None:
-            metrics = default_metrics({"": self.history})
+            metrics = default_metrics({"": self.epoch_history})
         if self._figure is None or self._axes is None or len(self._axes) != len(metrics):
             if self._figure is None:
                 self._figure = plt.figure(figsize=(10, 3.6))
@@ -146,7 +154,7 @@ class LiveHistoryPlot(keras.callbacks.Callback):
         for axis in self._axes:  # reuse the figure and its axes; only the artists are redrawn
             axis.cla()
         axes = self._axes
-        plot_history({**self.history, "epoch": self.epochs}, metrics=metrics, ax=axes)
+        plot_history(self.epoch_history, metrics=metrics, ax=axes)
         if in_notebook():
             from IPython.display import display
 

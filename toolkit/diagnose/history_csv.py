@@ -1,20 +1,25 @@
-"""read_history_csv: a CSVLogger file back into a history dict."""
+"""read_history_csv: a CSVLogger file (or a JSON dump of ``history.history``) back into a history."""
 
 from __future__ import annotations
 
-import csv
 import os
 
-import numpy as np
-
+from toolkit.history import EpochHistory, read_history
 from toolkit.validation import received
 
 
-def read_history_csv(path) -> dict[str, list[float]]:
-    """Read the file written by ``keras.callbacks.CSVLogger`` into a history dict.
+def read_history_csv(path) -> EpochHistory:
+    """Read the file written by ``keras.callbacks.CSVLogger`` (or a JSON dump of ``history.history``).
 
-    Every column becomes a list of floats (``nan`` and ``inf`` included); the
-    ``epoch`` column keeps the epoch numbers of a resumed run.
+    A thin wrapper of :func:`toolkit.history.read_history`: ``NA`` cells are
+    not measured, ``nan``/``inf`` are kept as measured values, the ``epoch``
+    column keeps the epoch numbers of a resumed run, and a file that several
+    fits appended to warns and gives the last run (use
+    :func:`toolkit.history.read_runs` for each).
+
+    Returns:
+        An :class:`~toolkit.history.EpochHistory` (``h["loss"]`` is the loss
+        of every epoch; ``h.epochs`` the 1-based epoch numbers).
 
     Example:
 
@@ -23,29 +28,4 @@ def read_history_csv(path) -> dict[str, list[float]]:
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"`path` must be a file path. {received('path', path)}")
-    if not os.path.isfile(path):
-        raise ValueError(f"`path` is not a file: {os.fspath(path)!r}. Write one with keras.callbacks.CSVLogger.")
-    with open(path, newline="", encoding="utf-8") as handle:
-        sample = handle.read(4096)
-        handle.seek(0)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        rows = list(csv.reader(handle, dialect))
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if len(rows) < 2:
-        raise ValueError(f"`path` holds no epochs: {os.fspath(path)!r} needs a header line and one line per epoch.")
-    header = [h.strip() for h in rows[0]]
-    history: dict[str, list[float]] = {name: [] for name in header}
-    for number, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise ValueError(f"Line {number} of {os.fspath(path)!r} has {len(row)} values for {len(header)} columns.")
-        for name, cell in zip(header, row):
-            try:
-                history[name].append(float(cell) if cell.strip() else np.nan)
-            except ValueError:
-                raise ValueError(
-                    f"Line {number} of {os.fspath(path)!r}: column {name!r} holds {cell!r}, not a number."
-                ) from None
-    return history
+    return read_history(path, name="path", require_loss=False)

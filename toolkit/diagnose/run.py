@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from toolkit.validation import check_history, check_int, received
+from toolkit.history import EpochHistory, read_history
+from toolkit.validation import check_int
 
 #: Accuracy-like metric names Keras writes, in order of preference.
 ACCURACY_KEYS = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy")
@@ -33,15 +34,29 @@ def _monitor(series: dict, prefix: str) -> dict[str, np.ndarray]:
 
 @dataclasses.dataclass
 class Run:
-    """The curves of one history, by role.
+    """The curves of one history, by role, as the rules read them.
 
-    ``loss``, ``val_loss``, ``acc`` and ``val_acc`` hold the epochs before the
-    first NaN/inf of ``loss`` or ``val_loss`` (the trend rules read those);
-    ``series`` holds every key at full length.
+    Only *measured* values appear here (see :mod:`toolkit.history`): an epoch
+    that was not validated (``validation_freq > 1``, CSVLogger's ``NA``, the
+    ``0.0000e+00`` artefact) has no ``val_*`` entry at all, never a NaN.
+
+    * ``series[key]``: the measured values of every key, in epoch order;
+      ``series_epochs[key]``: their 1-based epoch numbers (equal to
+      ``labels`` for a key measured every epoch). A NaN here is a real NaN.
+    * ``loss``, ``acc``: the measured training values before the first
+      NaN/inf of ``loss`` or ``val_loss`` (the trend rules read those);
+      ``labels``: the 1-based epoch of each ``series["loss"]`` entry, and
+      ``epoch(i)`` of entry ``i`` of ``loss``/``acc``.
+    * ``val_loss``, ``val_acc``: the measured validation values before that
+      cut, *only at the validated epochs*, so they can be shorter than
+      ``loss``; ``val_labels``: their 1-based epochs; ``val_index``: the
+      index in ``loss``/``acc`` of the same epoch, so ``run.acc[run.val_index]``
+      pairs with ``run.val_acc`` (use :meth:`at_val` / :meth:`val_epoch`).
+    * ``history``: the :class:`~toolkit.history.EpochHistory` it was built from.
     """
 
     series: dict[str, np.ndarray]
-    labels: np.ndarray  # 1-based epoch number of each entry, as the plots show it
+    labels: np.ndarray  # 1-based epoch number of each entry of series["loss"], as the plots show it
     loss: np.ndarray
     val_loss: np.ndarray | None
     acc: np.ndarray | None
@@ -52,6 +67,19 @@ class Run:
     dead_fractions: dict[str, np.ndarray]
     act_stds: dict[str, np.ndarray]
     learning_rate: np.ndarray | None = None  # LearningRateLogger's key (or Keras's own "learning_rate"/"lr")
+    classes_inferred: bool = False  # num_classes read off the chance level (loss ≈ ln k, accuracy ≈ 1/k)
+    series_epochs: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    val_labels: np.ndarray | None = None
+    val_index: np.ndarray | None = None
+    history: EpochHistory | None = None
+
+    def at_val(self, x: np.ndarray) -> np.ndarray:
+        """A training curve (``loss``, ``acc``) at the validated epochs, paired with ``val_loss``/``val_acc``."""
+        return x[self.val_index]
+
+    def val_epoch(self, index: int) -> int:
+        """The 1-based epoch number of entry ``index`` of ``val_loss``/``val_acc``."""
+        return int(self.val_labels[index])
 
     @property
     def n(self) -> int:
@@ -87,40 +115,54 @@ class Run:
 
 
 def make_run(history, *, num_classes=None) -> Run:
-    """Check a Keras ``History`` or dict of per-epoch lists and sort its curves by role."""
-    series = check_history(history, "history")
+    """Read any history :func:`toolkit.history.read_history` reads, and sort its curves by role."""
+    h = read_history(history, name="history", require_loss=True)
     if num_classes is not None:
         num_classes = check_int("num_classes", num_classes, minimum=2)
-    if "epoch" in series:
-        labels = series.pop("epoch") + 1
-    elif getattr(history, "epoch", None) is not None and len(history.epoch) == len(series["loss"]):
-        labels = np.asarray(history.epoch, dtype=float) + 1
-    else:
-        labels = np.arange(1, len(series["loss"]) + 1, dtype=float)
-    if not np.all(np.isfinite(labels)):
-        raise ValueError(f"`history['epoch']` must hold epoch numbers. {received('epoch', labels)}")
-    finite = np.isfinite(series["loss"])
-    if "val_loss" in series:
-        finite &= np.isfinite(series["val_loss"])
-    n_ok = int(np.argmin(finite)) if not finite.all() else len(finite)
+    measured = [k for k in h.keys if h.measured[k].any()]  # a column CSVLogger filled with NA is no curve
+    series = {k: h.values[k][h.measured[k]] for k in measured}
+    series_epochs = {k: h.epochs[h.measured[k]] for k in measured}
+    # The trend rules read the epochs before the first measured NaN/inf of loss or val_loss.
+    cut = h.epochs[-1] + 1
+    for key in ("loss", "val_loss"):
+        if key in series and not np.all(np.isfinite(series[key])):
+            cut = min(cut, int(series_epochs[key][np.argmin(np.isfinite(series[key]))]))
     acc_name = _accuracy_key(series)
+    labels = series_epochs["loss"]
+    keep = labels < cut
 
-    def head(key):
-        return series[key][:n_ok] if key in series else None
+    def train(key):  # the training curve at the epochs its loss was measured (nothing is invented for a gap)
+        if key not in series:
+            return None
+        return h.values[key][h.epochs < cut][h.measured["loss"][h.epochs < cut]]
 
+    val_keys = [k for k in ("val_loss", f"val_{acc_name}" if acc_name else None) if k and k in series]
+    val_seen = np.zeros(len(h), dtype=bool)
+    for k in val_keys:
+        val_seen |= h.measured[k]
+    val_seen &= h.measured["loss"] & (h.epochs < cut)
+
+    def val(key):
+        return h.values[key][val_seen] if key in val_keys else None
+
+    val_labels = h.epochs[val_seen] if val_keys else None
     return Run(
         series=series,
         labels=labels.astype(int),
-        loss=series["loss"][:n_ok],
-        val_loss=head("val_loss"),
-        acc=head(acc_name) if acc_name else None,
-        val_acc=head(f"val_{acc_name}") if acc_name else None,
+        loss=series["loss"][keep],
+        val_loss=val("val_loss"),
+        acc=train(acc_name) if acc_name else None,
+        val_acc=val(f"val_{acc_name}") if acc_name else None,
         acc_name=acc_name,
         num_classes=num_classes,
         grad_norms=_monitor(series, "grad_norm/"),
         dead_fractions=_monitor(series, "dead_fraction/"),
         act_stds=_monitor(series, "act_std/"),
         learning_rate=next((series[k] for k in ("learning_rate", "lr") if k in series), None),
+        series_epochs=series_epochs,
+        val_labels=val_labels,
+        val_index=np.searchsorted(labels, val_labels) if val_labels is not None else None,
+        history=h,
     )
 
 
@@ -155,11 +197,15 @@ SETTLED = 0.5
 def settled(x: np.ndarray) -> np.ndarray:
     """The settled part of a curve: from its first epoch within 50% of the smoothed minimum on.
 
-    The whole curve when that part is shorter than 5 epochs.
+    When that part is shorter than 5 epochs, the later half of the curve (at
+    least its last 4 epochs): the steep fall of the first epochs is trend, and
+    read as noise it would make every short, fast-learning run look noisy.
     """
     s = smooth(x)
     start = int(np.flatnonzero(s <= s.min() + SETTLED * abs(s.min()))[0])
-    return x[start:] if len(x) - start >= 5 else x
+    if len(x) - start >= 5:
+        return x[start:]
+    return x[min(len(x) // 2, max(len(x) - 4, 0)):]
 
 
 def noise(x: np.ndarray) -> float:
@@ -175,6 +221,35 @@ def noise(x: np.ndarray) -> float:
         return 0.0
     d2 = np.diff(settled(x), 2)
     return float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / math.sqrt(6))
+
+
+def rising_share(x: np.ndarray) -> float:
+    """The share of epoch-to-epoch steps of ``x`` that go up (0 for fewer than 2 values)."""
+    return float(np.mean(np.diff(x) > 0)) if len(x) >= 2 else 0.0
+
+
+#: Chance-level recognition: the accuracy within a quarter of 1/k, and the loss within 5% of ln k.
+#: A loss alone is no evidence (some ln k is near any loss); an accuracy at 1/k says "k classes, guessing",
+#: and a loss at ln k as well says the outputs are uniform.
+CHANCE_ACC_TOLERANCE = 0.25
+CHANCE_LOSS_TOLERANCE = 0.05
+
+
+def chance_classes(loss_level: float, acc_level: float | None) -> int | None:
+    """The number of classes k (2..1000) when a run sits at the chance level: loss ≈ ln k and accuracy ≈ 1/k.
+
+    Example: a loss flat at 2.302 with accuracy 0.10 gives 10; a loss of 0.69 with accuracy 0.5 gives 2.
+    """
+    if acc_level is None or not (np.isfinite(loss_level) and np.isfinite(acc_level)) or not 0.0009 < acc_level <= 0.625:
+        return None
+    k = int(round(1.0 / acc_level))
+    if not 2 <= k <= 1000:
+        return None
+    if abs(acc_level - 1.0 / k) > CHANCE_ACC_TOLERANCE / k:
+        return None
+    if abs(loss_level - math.log(k)) > CHANCE_LOSS_TOLERANCE * math.log(k):
+        return None
+    return k
 
 
 def last_measured(values: np.ndarray, k: int = 3) -> np.ndarray:

@@ -20,6 +20,10 @@ class Snapshot:
     optimizer creates after the snapshot (it builds them at the first step)
     are reset to zero on restore: the state of a fresh optimizer.
 
+    The copies stay where the variables live (``keras.ops.copy``, on the GPU
+    when training runs there): taking a snapshot at every improving epoch
+    costs a device-side copy, not a transfer of every weight to the host.
+
     Example:
 
     >>> good = Snapshot(model)
@@ -28,17 +32,31 @@ class Snapshot:
     """
 
     def __init__(self, model):
-        self.weights = model.get_weights()
-        self.optimizer = {v.path: keras.ops.convert_to_numpy(v) for v in _optimizer_variables(model)}
+        self.weights = [(v, keras.ops.copy(v.value)) for v in model.weights]
+        self.optimizer = {v.path: keras.ops.copy(v.value) for v in _optimizer_variables(model)}
 
     def restore(self, model) -> None:
-        model.set_weights(self.weights)
+        for variable, saved in self.weights:
+            variable.assign(saved)
         for variable in _optimizer_variables(model):
             saved = self.optimizer.get(variable.path)
-            if saved is not None and saved.shape == tuple(variable.shape):
+            if saved is not None and tuple(saved.shape) == tuple(variable.shape):
                 variable.assign(saved)
             else:
                 variable.assign(np.zeros(tuple(variable.shape), dtype=keras.backend.standardize_dtype(variable.dtype)))
+
+
+def _float_weights(model):
+    return [w for w in model.weights if "float" in keras.backend.standardize_dtype(w.dtype)]
+
+
+def all_finite(model) -> bool:
+    """True when no weight holds NaN or inf: one reduction on the device and a single bool back to the host."""
+    weights = _float_weights(model)
+    if not weights:
+        return True
+    flags = keras.ops.stack([keras.ops.all(keras.ops.isfinite(w.value)) for w in weights])
+    return bool(keras.ops.convert_to_numpy(keras.ops.all(flags)))
 
 
 def non_finite_layer(model) -> str | None:
