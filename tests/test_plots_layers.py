@@ -16,7 +16,7 @@ def _bowl(x, y):
 
 def test_layer_stats_one_line_per_run_on_a_log_axis():
     stats = {"He + ReLU": [0.9, 0.8, 0.85, 0.8], "N(0, 0.01)": [0.1, 0.01, 0.001, 0.0001]}
-    ax = plot_layer_stats(stats)
+    ax = plot_layer_stats(stats).ax_
     lines = ax.get_lines()
     assert len(lines) == 2
     assert ax.get_yscale() == "log"
@@ -27,7 +27,7 @@ def test_layer_stats_one_line_per_run_on_a_log_axis():
 
 
 def test_layer_stats_zeros_are_named_in_the_legend_and_runs_may_differ_in_depth():
-    ax = plot_layer_stats({"vanishing": [1e-3, 1e-30, 0.0, 0.0], "short": [1.0, 1.0]}, ylabel="grad norm", title="t")
+    ax = plot_layer_stats({"vanishing": [1e-3, 1e-30, 0.0, 0.0], "short": [1.0, 1.0]}, ylabel="grad norm", title="t").ax_
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert texts == ["vanishing (0 from layer 3)", "short"]
     assert np.isnan(ax.get_lines()[0].get_ydata()[2])
@@ -37,8 +37,9 @@ def test_layer_stats_zeros_are_named_in_the_legend_and_runs_may_differ_in_depth(
 
 def test_layer_stats_draws_on_the_given_axes_and_linear_scale():
     fig, given = plt.subplots()
-    ax = plot_layer_stats({"a": [-1.0, 0.0, 1.0]}, ax=given, logy=False)
-    assert ax is given and ax.get_yscale() == "linear"
+    display = plot_layer_stats({"a": [-1.0, 0.0, 1.0]}, ax=given, logy=False)
+    ax = display.ax_
+    assert ax is given and list(display.axes_) == [given] and ax.get_yscale() == "linear"
 
 
 @pytest.mark.parametrize(
@@ -67,7 +68,7 @@ def test_layer_stats_refuses_bad_input(stats, kwargs, error, match):
 def test_optimizer_paths_contours_and_three_artists_per_path():
     sgd = np.array([[-2.0, 1.0], [-1.5, 0.2], [-1.0, 0.1]])
     adam = np.array([[-2.0, 1.0], [-1.0, 0.5], [0.0, 0.0]])
-    ax = plot_optimizer_paths(_bowl, {"SGD": sgd, "Adam": adam}, minimum=(0, 0))
+    ax = plot_optimizer_paths(_bowl, {"SGD": sgd, "Adam": adam}, minimum=(0, 0)).ax_
     assert len(ax.collections) >= 1  # the contour set
     lines = ax.get_lines()
     assert len(lines) == 2 * 3 + 1  # path, start, end per optimizer + the minimum
@@ -84,7 +85,7 @@ def test_optimizer_paths_marks_a_diverged_path_and_accepts_scalar_losses():
         return float(x) ** 2 + float(y) ** 2
 
     path = np.array([[1.0, 1.0], [3.0, -3.0], [np.inf, np.nan]])
-    ax = plot_optimizer_paths(scalar_only, {"SGD lr=1.1": path}, xlim=(-4, 4), ylim=(-4, 4), title="bowl")
+    ax = plot_optimizer_paths(scalar_only, {"SGD lr=1.1": path}, xlim=(-4, 4), ylim=(-4, 4), title="bowl").ax_
     assert ax.get_legend().get_texts()[0].get_text() == "SGD lr=1.1 (diverged)"
     assert len(ax.get_lines()[0].get_xdata()) == 2
     assert ax.get_lines()[2].get_marker() == "x"

@@ -100,7 +100,7 @@ def test_plot_schedule_of_a_keras_schedule_and_a_callable():
     from toolkit.plots import plot_schedule
 
     exponential = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=100, decay_rate=0.1)
-    ax = plot_schedule(exponential, 300)
+    ax = plot_schedule(exponential, 300).ax_
     line = ax.get_lines()[0]
     assert list(line.get_xdata()) == list(range(300))
     assert line.get_ydata()[0] == pytest.approx(0.1)
@@ -109,7 +109,7 @@ def test_plot_schedule_of_a_keras_schedule_and_a_callable():
     assert ax.get_title() == "ExponentialDecay"
     # a second schedule on the same axes: two labelled lines, a common title
     same = plot_schedule(lambda step: 0.1 if step < 150 else 0.01, np.array([0, 100, 200]), ax=ax)
-    assert same is ax and len(ax.get_lines()) == 2
+    assert same.ax_ is ax and len(ax.get_lines()) == 2
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ExponentialDecay", "schedule"]
     assert list(ax.get_lines()[1].get_ydata()) == [0.1, 0.1, 0.01]
     assert ax.get_title() == "learning-rate schedules"
@@ -126,7 +126,7 @@ def test_plot_schedule_of_every_keras_schedule_the_course_uses():
         s.CosineDecay(0.001, 20, warmup_target=0.1, warmup_steps=10),
         OneCycle(0.1, 30),
     ):
-        ax = plot_schedule(schedule, 30, label="mine")
+        ax = plot_schedule(schedule, 30, label="mine").ax_
         expected = values(schedule, range(30))
         assert ax.get_lines()[0].get_ydata() == pytest.approx(expected, rel=1e-5)
         assert ax.get_title() == "mine"

@@ -9,12 +9,14 @@ measure of object detection.
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
 
 import numpy as np
 
 from toolkit.plots.confusion import plot_confusion_matrix
-from toolkit.validation import check_array, check_labels, check_same_length, received
+from toolkit.labels import label_pair
+from toolkit.validation import check_array, received
 
 __all__ = ["ClassificationSummary", "classification_summary", "iou", "plot_confusion_matrix"]
 
@@ -44,8 +46,9 @@ class ClassificationSummary:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        # class_names come from the user (or a data set's metadata): escaped, never emitted raw.
         cells = "".join(
-            f"<tr><td>{name}</td><td>{p:.3f}</td><td>{r:.3f}</td><td>{f:.3f}</td><td>{s}</td></tr>"
+            f"<tr><td>{html.escape(str(name))}</td><td>{p:.3f}</td><td>{r:.3f}</td><td>{f:.3f}</td><td>{s}</td></tr>"
             for name, p, r, f, s in self.rows()
         )
         return (
@@ -61,15 +64,23 @@ class ClassificationSummary:
         )
 
 
-def classification_summary(y_true, y_pred, *, class_names=None) -> ClassificationSummary:
+def classification_summary(y_true, y_pred, *, class_names=None, from_logits: bool = False,
+                           threshold=None) -> ClassificationSummary:
     """Confusion matrix and per-class precision, recall, F1 and support.
 
+    Labels and scores are read by :func:`toolkit.labels.label_pair`: ``(n,)``
+    or ``(n, 1)`` labels, one-hot rows, the ``(n, 1)`` scores of a sigmoid
+    unit (thresholded) or ``(n, k)`` per-class scores (argmax).
+
     Args:
-        y_true: labels, or one-hot rows.
-        y_pred: labels, or per-class scores/probabilities (the argmax is taken).
+        y_true: labels ``(n,)`` or ``(n, 1)``, or one-hot rows ``(n, k)``.
+        y_pred: labels, one column of binary scores ``(n, 1)`` (probabilities,
+            or logits with ``from_logits=True``), or per-class scores ``(n, k)``.
         class_names: optional names; their number sets the number of classes.
-            Otherwise it is the width of a 2-D ``y_pred``, else the largest
-            label + 1.
+            Otherwise it is the width of a 2-D ``y_pred`` (2 for one column of
+            scores), else the largest label + 1.
+        from_logits: one-column ``y_pred`` holds logits (threshold 0).
+        threshold: the cut for one-column scores (default 0.5, or 0 for logits).
 
     Returns:
         A :class:`ClassificationSummary`. Metrics come from scikit-learn with
@@ -82,25 +93,18 @@ def classification_summary(y_true, y_pred, *, class_names=None) -> Classificatio
     """
     from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-    yt = check_labels("y_true", y_true)
-    raw_pred = check_array("y_pred", y_pred, ndim=(1, 2), finite=True)
-    yp = check_labels("y_pred", raw_pred)
-    check_same_length(y_true=yt, y_pred=yp)
+    k = None
     if class_names is not None:
         if isinstance(class_names, str) or not hasattr(class_names, "__len__") or len(class_names) == 0:
             raise TypeError(f"`class_names` must be a list of names. {received('class_names', class_names)}")
         k = len(class_names)
-    elif raw_pred.ndim == 2:
-        k = raw_pred.shape[1]
-    else:
-        k = int(max(yt.max(), yp.max())) + 1
-    top = int(max(yt.max(), yp.max()))
-    if top >= k:
-        raise ValueError(
-            f"A label ({top}) is outside the {k} classes"
-            f"{' named by class_names' if class_names is not None else ' of y_pred'}. "
-            f"{received('class_names' if class_names is not None else 'y_true', class_names if class_names is not None else y_true)}"
-        )
+    try:
+        yt, yp, k = label_pair(y_true, y_pred, from_logits=from_logits, threshold=threshold, num_classes=k,
+                               num_classes_from="class_names")
+    except ValueError as exc:
+        if class_names is None or "`class_names`" not in str(exc):
+            raise
+        raise ValueError(f"{exc} {received('class_names', class_names)}") from None
     labels = np.arange(k)
     precision, recall, f1, support = precision_recall_fscore_support(
         yt, yp, labels=labels, zero_division=0

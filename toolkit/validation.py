@@ -108,19 +108,15 @@ def check_array(
     return arr
 
 
-def check_labels(name: str, value) -> np.ndarray:
-    """Return integer class labels (1-D, >= 0); one-hot rows are argmax-ed."""
-    arr = check_array(name, value, ndim=(1, 2), finite=True)
-    if arr.ndim == 2:
-        arr = arr.argmax(axis=1)
-    if not np.all(np.equal(np.mod(arr, 1), 0)):
-        raise ValueError(f"`{name}` must hold whole-number class labels. {received(name, value)}")
-    arr = arr.astype(int)
-    if arr.min() < 0:
-        raise ValueError(
-            f"`{name}` must hold class labels >= 0, found {arr.min()}. {received(name, value)}"
-        )
-    return arr
+def check_labels(name: str, value, **kwargs) -> np.ndarray:
+    """Return true class labels as a 1-D int array: :func:`toolkit.labels.class_indices`.
+
+    Kept for callers of the old name; the rules ((n,), (n, 1) and one-hot
+    (n, k) labels, and the range check) live in :mod:`toolkit.labels`.
+    """
+    from toolkit.labels import class_indices  # labels.py builds on this module
+
+    return class_indices(value, name=name, **kwargs)
 
 
 def check_same_length(**arrays) -> None:
@@ -158,40 +154,3 @@ def fits_input_shape(shape, expected) -> bool:
     elif len(shape) == len(expected) + 1 and shape and shape[-1] == 1:
         shape = shape[:-1]
     return len(shape) == len(expected) and all(e is None or e == s for s, e in zip(shape, expected))
-
-
-def check_history(history, name: str = "history", *, require_loss: bool = True) -> dict[str, np.ndarray]:
-    """Normalise a Keras ``History`` or a dict of per-epoch lists.
-
-    Returns a dict of float arrays, all of the same length. NaN values are
-    kept (a diverged run is still a run to look at); missing ``loss``, empty
-    lists and keys of different lengths are refused.
-    """
-    raw = getattr(history, "history", history)
-    if not isinstance(raw, dict):
-        raise TypeError(
-            f"`{name}` must be a keras History or a dict of per-epoch lists. {received(name, history)}"
-        )
-    if not raw:
-        raise ValueError(f"`{name}` is empty: train for at least one epoch first. {received(name, history)}")
-    out: dict[str, np.ndarray] = {}
-    for key, values in raw.items():
-        if not isinstance(key, str):
-            raise TypeError(f"`{name}` keys must be metric names (str). Received key {key!r}")
-        if np.isscalar(values):
-            raise TypeError(f"`{name}[{key!r}]` must be a list of per-epoch values. {received(name + '[' + repr(key) + ']', values)}")
-        try:
-            arr = np.asarray(values, dtype=float)
-        except (TypeError, ValueError):
-            raise TypeError(f"`{name}[{key!r}]` must hold numbers. {received(name + '[' + repr(key) + ']', values)}") from None
-        if arr.ndim != 1:
-            raise ValueError(f"`{name}[{key!r}]` must be a flat list of per-epoch values, got shape {arr.shape}")
-        if arr.size == 0:
-            raise ValueError(f"`{name}[{key!r}]` is empty: train for at least one epoch first.")
-        out[key] = arr
-    lengths = {k: len(v) for k, v in out.items()}
-    if len(set(lengths.values())) > 1:
-        raise ValueError(f"All entries of `{name}` must have one value per epoch; got lengths {lengths}")
-    if require_loss and "loss" not in out:
-        raise ValueError(f"`{name}` has no 'loss' key; found keys {sorted(out)}")
-    return out

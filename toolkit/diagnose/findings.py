@@ -180,7 +180,7 @@ class Diagnosis:
         for finding in self.findings:
             label = "Next steps" if finding.problem == "healthy" else "Try"
             parts.append(
-                f"{_ICONS[finding.severity]} **`{finding.problem}`** ({finding.severity}): "
+                f"{_ICONS[finding.severity]} **`{html.escape(finding.problem, quote=False)}`** ({html.escape(finding.severity, quote=False)}): "
                 f"{html.escape(finding.evidence, quote=False)}  "
             )
             parts.append(f"*{label}:* " + "; ".join(html.escape(r, quote=False) for r in finding.remedies) + ".")

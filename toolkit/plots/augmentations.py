@@ -1,9 +1,10 @@
-"""plot_augmentations: what a data-augmentation pipeline does to real images."""
+"""AugmentationDisplay: what a data-augmentation pipeline does to real images."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from toolkit.plots._figure import Display, axes_or_new, colour
 from toolkit.validation import check_array, check_int, received
 
 #: More rows than this make an unreadable figure; pass a few images.
@@ -62,7 +63,68 @@ def _display(image, grey, value_range):
     return shown[..., 0] if grey else shown[..., :3]
 
 
-def plot_augmentations(layer_or_model, images, *, n: int = 8):
+class AugmentationDisplay(Display):
+    """Each image (column 0, framed) next to its randomly augmented versions.
+
+    Attributes:
+        originals, augmented: ``(rows, h, w, c)`` and ``(n, rows, h, w, c)``
+            float arrays, as the layer saw and returned them.
+        axes_: a ``(rows, n + 1)`` array of Axes, one row per image.
+
+    Example:
+
+    >>> AugmentationDisplay.from_layer(keras.layers.RandomFlip("horizontal"), photos, n=4)
+    """
+
+    def __init__(self, originals, augmented, *, grey: bool, value_range, name: str = "augmentation"):
+        self.originals, self.augmented = originals, augmented
+        self.grey, self.value_range, self.name = grey, value_range, name
+
+    @classmethod
+    def from_layer(cls, layer_or_model, images, *, n: int = 8, ax=None):
+        """Call the layer ``n`` times with ``training=True`` and plot (see :func:`plot_augmentations`)."""
+        if not callable(layer_or_model):
+            raise TypeError(
+                f"`layer_or_model` must be a Keras layer or model (callable). {received('layer_or_model', layer_or_model)}"
+            )
+        n = check_int("n", n, minimum=1)
+        batch, grey, value_range = _as_batch(images)
+        augmented = np.stack([_augment(layer_or_model, batch) for _ in range(n)])
+        name = getattr(layer_or_model, "name", type(layer_or_model).__name__)
+        return cls(batch, augmented, grey=grey, value_range=value_range, name=name).plot(ax=ax)
+
+    def plot(self, *, ax=None):
+        """Draw on ``ax`` (``rows x (n + 1)`` Axes, or a new figure when None) and return self."""
+        import matplotlib.pyplot as plt
+
+        rows, cols = len(self.originals), len(self.augmented) + 1
+        if ax is None:
+            height, width = self.originals.shape[1:3]
+            cell = 1.6 * max(1.0, width / height) if width >= height else 1.6
+            fig, axes = plt.subplots(rows, cols, figsize=(cell * cols, 1.6 * rows + 0.3), squeeze=False)
+        else:
+            axes = axes_or_new(ax, rows * cols).reshape(rows, cols)
+        cmap = "gray" if self.grey else None
+        for r in range(rows):
+            panels = [self.originals[r]] + [a[r] for a in self.augmented]
+            for c, image in enumerate(panels):
+                axis = axes[r, c]
+                axis.imshow(_display(image, self.grey, self.value_range), cmap=cmap, vmin=0.0, vmax=1.0)
+                axis.set_xticks([])
+                axis.set_yticks([])
+                if r == 0:
+                    axis.set_title("original" if c == 0 else f"augmented {c}", fontsize=9)
+            for spine in axes[r, 0].spines.values():
+                spine.set_edgecolor(colour(0))
+                spine.set_linewidth(2)
+        if ax is None:
+            axes[0, 0].figure.suptitle(f"{self.name}: each row is one image, called with training=True", fontsize=10)
+            axes[0, 0].figure.tight_layout()
+        self._drawn_on(axes)
+        return self
+
+
+def plot_augmentations(layer_or_model, images, *, n: int = 8, ax=None) -> AugmentationDisplay:
     """Show each image next to ``n`` randomly augmented versions of it.
 
     The layer (or ``keras.Sequential`` of augmentation layers) is called
@@ -77,9 +139,12 @@ def plot_augmentations(layer_or_model, images, *, n: int = 8):
             colour images, ``uint8`` (0–255) or float, at most 16. They are
             passed to the layer as float32 in their own value range.
         n: augmented versions per image (columns after the original).
+        ax: ``len(images) * (n + 1)`` Axes (any shape, filled row by row);
+            a figure is created only when none is given.
 
     Returns:
-        A 2-D array of Axes: one row per image, the original in column 0.
+        The :class:`AugmentationDisplay`; its ``axes_`` has one row per
+        image, the original in column 0.
 
     Example:
 
@@ -87,34 +152,4 @@ def plot_augmentations(layer_or_model, images, *, n: int = 8):
     >>> photos, names = sample_images()
     >>> plot_augmentations(augment, photos, n=5)
     """
-    import matplotlib.pyplot as plt
-
-    if not callable(layer_or_model):
-        raise TypeError(
-            f"`layer_or_model` must be a Keras layer or model (callable). {received('layer_or_model', layer_or_model)}"
-        )
-    n = check_int("n", n, minimum=1)
-    batch, grey, value_range = _as_batch(images)
-    augmented = [_augment(layer_or_model, batch) for _ in range(n)]
-
-    rows, cols = len(batch), n + 1
-    height, width = batch.shape[1:3]
-    cell = 1.6 * max(1.0, width / height) if width >= height else 1.6
-    fig, axes = plt.subplots(rows, cols, figsize=(cell * cols, 1.6 * rows + 0.3), squeeze=False)
-    cmap = "gray" if grey else None
-    for r in range(rows):
-        panels = [batch[r]] + [a[r] for a in augmented]
-        for c, image in enumerate(panels):
-            axis = axes[r, c]
-            axis.imshow(_display(image, grey, value_range), cmap=cmap, vmin=0.0, vmax=1.0)
-            axis.set_xticks([])
-            axis.set_yticks([])
-            if r == 0:
-                axis.set_title("original" if c == 0 else f"augmented {c}", fontsize=9)
-        for spine in axes[r, 0].spines.values():
-            spine.set_edgecolor("tab:blue")
-            spine.set_linewidth(2)
-    name = getattr(layer_or_model, "name", type(layer_or_model).__name__)
-    fig.suptitle(f"{name}: each row is one image, called with training=True", fontsize=10)
-    fig.tight_layout()
-    return axes
+    return AugmentationDisplay.from_layer(layer_or_model, images, n=n, ax=ax)
