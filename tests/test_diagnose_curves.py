@@ -362,3 +362,92 @@ def test_the_logged_learning_rate_is_part_of_the_evidence():
     hist = diverging(12, 50.0)
     hist["learning_rate"] = list(np.geomspace(0.01, 1.0, 12))
     assert "(learning rate 0.01 to 1)" in diagnose(hist)["diverging"].evidence
+
+
+# scale-aware, windowed rules (issue 17) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", (2, 3, 10, 100, 1000))
+def test_the_chance_level_is_recognized_without_num_classes(k):
+    # A loss at ln k with accuracy 1/k is a uniform guess among k classes: 2.302 = ln 10 and 0.1 = 1/10.
+    from toolkit.diagnose.run import chance_classes
+
+    assert chance_classes(math.log(k) * 1.01, 1.0 / k) == k
+    assert chance_classes(math.log(k) * 0.8, 1.0 / k) is None  # the loss moved away from the guess
+    assert chance_classes(math.log(k), 1.5 / k) is None  # the accuracy did
+
+
+def test_a_flat_run_at_ln_10_is_underfitting_without_num_classes():
+    # The shape of a real stuck CIFAR-10 run: loss 2.3030 -> 2.3029, accuracy 0.10 every epoch.
+    rng = np.random.default_rng(0)
+    hist = {"loss": 2.3030 - 1e-5 * np.arange(10), "val_loss": np.full(10, 2.3026),
+            "accuracy": 0.1 + 0.002 * rng.standard_normal(10), "val_accuracy": np.full(10, 0.1)}
+    report = diagnose(hist)
+    assert report.problems == ["underfitting"], str(report)
+    assert report["underfitting"].severity == "high"
+    assert "ln 10 = 2.3" in report["underfitting"].evidence
+    assert any("num_classes=10 was read off the chance level" in n for n in report.notes)
+
+
+def test_jitter_of_a_near_zero_loss_is_not_diverging():
+    # 0.00087 -> 0.0094 is 11x, but after a fall from 0.65 it gives back 1% of the ground gained.
+    rng = np.random.default_rng(1)
+    loss = np.concatenate([0.65 * np.exp(-np.arange(20) / 3), 0.003 + 0.002 * rng.random(30)])
+    loss[35], loss[36] = 0.00087, 0.0094
+    assert "diverging" not in diagnose({"loss": loss}), str(diagnose({"loss": loss}))
+    loss[40] = 0.4  # a jump back to 60% of the start undoes training: 0.4 - 0.00087 is 62% of 0.65 - 0.00087
+    report = diagnose({"loss": loss[:41]})
+    assert report.problems[0] == "diverging" and report["diverging"].severity == "high", str(report)
+
+
+def test_a_slow_smooth_val_loss_rise_is_overfitting():
+    # val_loss 0.313 -> 0.363 over 13 epochs (16%, every step up) while loss halves.
+    fall = 0.313 + 0.4 * np.exp(-np.arange(12) / 2.0) - 0.4 * np.exp(-11 / 2.0)
+    val = np.concatenate([fall, np.linspace(0.313, 0.363, 14)[1:]])
+    loss = np.linspace(0.8, 0.1, len(val))
+    report = diagnose({"loss": loss, "val_loss": val})
+    assert "overfitting" in report and "healthy" not in report, str(report)
+    assert "0.363" in report["overfitting"].evidence or "0.35" in report["overfitting"].evidence
+
+
+def test_a_short_run_whose_val_loss_rises_three_epochs_in_a_row_is_overfitting():
+    val = [0.9, 0.6, 0.5, 0.45, 0.48, 0.50, 0.527]  # +17% over the last 3 epochs, each one up
+    loss = [1.0, 0.62, 0.48, 0.40, 0.34, 0.30, 0.27]
+    report = diagnose({"loss": loss, "val_loss": val})
+    assert "overfitting" in report, str(report)
+
+
+def test_a_mismatch_survives_one_noisy_epoch():
+    # Heavy augmentation: training accuracy 0.1-0.3 below validation, one epoch (13) where it is only 0.05 below.
+    val_acc = np.linspace(0.5, 0.85, 15)
+    acc = val_acc - 0.2
+    acc[12] = val_acc[12] - 0.05
+    loss = np.linspace(2.0, 0.8, 15)
+    hist = {"loss": loss, "val_loss": loss * 0.5, "accuracy": acc, "val_accuracy": val_acc}
+    report = diagnose(hist)
+    assert "train_val_mismatch" in report, str(report)
+    assert "below it in 7 of them" in report["train_val_mismatch"].evidence  # hand count: last 7 validations
+
+
+def test_probabilities_read_as_logits_keep_the_loss_high():
+    # Softmax output + from_logits=True: accuracy 0.975, loss stuck near ln(9 + e) - 1 = 1.461.
+    acc = np.linspace(0.6, 0.975, 30)
+    loss = 1.461 + 0.8 * np.exp(-np.arange(30) / 6)
+    report = diagnose({"loss": loss, "accuracy": acc}, num_classes=10)
+    assert report.problems == ["underfitting"], str(report)
+    assert "from_logits" in report["underfitting"].remedies[0]
+    assert "1.46 = ln(9 + e) - 1" in report["underfitting"].evidence
+    healthy_run = {"loss": 0.05 + 2.0 * np.exp(-np.arange(30) / 6), "accuracy": acc}
+    assert diagnose(healthy_run, num_classes=10).problems == ["healthy"]
+
+
+def test_vanished_then_recovered_gradients_are_low_vanishing_not_exploding():
+    # Tiny init: the first layer's norm starts at 1e-4 of the last layer's, recovers after 3 epochs.
+    first = np.array([1e-7, 2e-7, 5e-7, 0.3, 0.5, 0.6, 0.6, 0.6])
+    last = np.full(8, 0.4)
+    hist = healthy(8)
+    hist.update({"grad_norm/dense": first, "grad_norm/dense_1": last})
+    report = diagnose(hist, num_classes=K)
+    assert "exploding_gradients" not in report, str(report)
+    assert report["vanishing_gradients"].severity == "low"
+    assert "from epoch 1 to 3" in report["vanishing_gradients"].evidence

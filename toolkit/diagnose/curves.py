@@ -6,6 +6,11 @@
   training accuracy far above the validation accuracy, is ``overfitting``.
 * Large back-and-forth swings from one epoch to the next are ``noisy``.
 
+Every rule is scale-aware: a rise or a jump is measured against a floor (a
+tenth of the first value; a quarter of the ground gained for a jump), so that
+jitter of a loss near zero fires nothing, and trends are judged over the
+epochs since a minimum (most steps up), not from one epoch.
+
 How far a run got (``underfitting``, ``lr_too_low``, ``train_val_mismatch``)
 is read in :mod:`toolkit.diagnose.fitting`. Each threshold is a named
 constant with the reason for its value. Epochs are counted from 1 in the
@@ -14,11 +19,13 @@ evidence, as the plots count them.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from toolkit.diagnose.findings import Finding
 from toolkit.diagnose.remedies import finding
-from toolkit.diagnose.run import Run, end_level, noise, num, pct, rise_text, settled, smooth, times, window
+from toolkit.diagnose.run import Run, end_level, noise, num, pct, rise_text, rising_share, settled, smooth, times, window
 
 #: Trend rules need this many finite epochs: with fewer, a rise or a plateau cannot be told from noise.
 MIN_TREND_EPOCHS = 4
@@ -34,6 +41,10 @@ CHANCE_DIVERGE = 3.0
 OVERFIT_RISE = 0.10
 #: A training accuracy this far (15 points) above validation accuracy is a generalization gap, not noise.
 OVERFIT_ACC_GAP = 0.15
+#: Without ``num_classes``, a classifier (a run that logs an accuracy) is judged against the largest number
+#: of classes a course model meets, 1000 (ImageNet): 3 x ln 1000 = 20.7 is confidently wrong for any k.
+MAX_CLASSES = 1000
+SEVERITY_ORDER = ("low", "medium", "high")
 #: A zig-zag needs this many epochs (three interior turning points to look at).
 MIN_NOISE_EPOCHS = 5
 #: Epoch-to-epoch noise of 10% of the loss's level (one standard deviation) blurs any trend of a few %
@@ -44,12 +55,22 @@ NOISY_TURNS = 0.4
 #: Below a tenth of its first value a loss has converged: its rises and swings are measured against
 #: that tenth, so that 0.02 -> 0.03 is not read as a 50% climb.
 FLOOR = 0.1
+#: A training loss diverges only when it gives back at least a quarter of the ground it had gained
+#: (from its highest value before the minimum down to the minimum): a jump from 0.0009 to 0.009 after
+#: a fall from 0.65 is jitter around convergence, not lost learning, however large the ratio.
+REGAIN = 0.25
+#: A rise is a trend, not noise, when at least 3 in 4 of the steps since the minimum go up (and there
+#: are at least 3 of them): noise goes up about half the time.
+RISING_MOST = 0.75
+MIN_RISING_STEPS = 3
 
 
 def _climb(x: np.ndarray):
     """``(rise, index of the smoothed minimum, its value, end level)`` when ``x`` ends clearly above its minimum.
 
     The rise is relative to the minimum, or to a tenth of the first value when the minimum is lower (FLOOR).
+    "Clearly" is judged over the epochs since the minimum, not one epoch: the end level clears
+    ``NOISE_SIGMAS`` noise deviations, or most of the steps since the minimum go up (RISING_MOST).
     """
     if len(x) < MIN_TREND_EPOCHS:
         return None
@@ -58,10 +79,36 @@ def _climb(x: np.ndarray):
     if m > len(x) - 3:  # the minimum is at the end: nothing has climbed yet
         return None
     end = end_level(x)
-    if end - s[m] < NOISE_SIGMAS * noise(x):
+    if end <= s[m]:
+        return None
+    since = x[int(np.argmin(x[max(m - 1, 0):m + 2])) + max(m - 1, 0):]  # from the raw minimum near m
+    sustained = len(since) > MIN_RISING_STEPS and rising_share(since) >= RISING_MOST
+    if end - s[m] < NOISE_SIGMAS * noise(x) and not sustained:
         return None
     base = max(s[m], FLOOR * abs(x[0]), 1e-12)
     return (end - s[m]) / base, m, float(s[m]), end
+
+
+def _steady_rise(x: np.ndarray):
+    """``(rise, index of the raw minimum, its value, last value)`` when most steps since the raw minimum go up.
+
+    A rise in (nearly) every epoch since the minimum needs no smoothing to be told from noise, and smoothing
+    would blunt a short one (three epochs up by 17% read as +8% between 3-epoch means).
+    """
+    if len(x) < MIN_TREND_EPOCHS:
+        return None
+    m = int(np.argmin(x))
+    since = x[m:]
+    if len(since) <= MIN_RISING_STEPS or rising_share(since) < RISING_MOST:
+        return None
+    base = max(float(x[m]), FLOOR * abs(x[0]), 1e-12)
+    return (float(x[-1]) - float(x[m])) / base, m, float(x[m]), float(x[-1])
+
+
+def _regained(x: np.ndarray, m: int, value: float) -> float:
+    """How much of the ground gained before index ``m`` a loss of ``value`` gives back (0 to 1 and beyond)."""
+    peak, low = float(np.max(x[: m + 1])), float(np.min(x[: m + 1]))
+    return (value - low) / (peak - low) if peak > low else np.inf
 
 
 def nan(run: Run) -> Finding | None:
@@ -76,9 +123,11 @@ def nan(run: Run) -> Finding | None:
             continue
         i = int(bad[0])
         what = "NaN" if np.isnan(values[i]) else "inf"
-        text = f"{key} became {what} at epoch {run.epoch(i)}"
+        epochs = run.series_epochs.get(key)
+        at = (lambda j: int(epochs[j])) if epochs is not None and len(epochs) == len(values) else run.epoch
+        text = f"{key} became {what} at epoch {at(i)}"
         if i > 0:
-            text += f" (it was {num(values[i - 1])} at epoch {run.epoch(i - 1)})"
+            text += f" (it was {num(values[i - 1])} at epoch {at(i - 1)})"
         else:
             text += ", the first epoch"
         text += f"; {bad.size} of {len(values)} epochs are not finite, and no number after the first NaN can be trusted."
@@ -92,6 +141,8 @@ def diverging(run: Run) -> Finding | None:
     if len(x) >= 2:
         best_before = np.minimum.accumulate(x)[:-1]
         ratio = x[1:] / np.maximum(best_before, 1e-12)
+        regained = np.array([_regained(x, j, x[j + 1]) for j in range(len(x) - 1)])
+        ratio = np.where(regained >= REGAIN, ratio, 0.0)  # a jump that undoes nothing is jitter
         j = int(np.argmax(ratio))
         if ratio[j] >= EXPLODE_FACTOR:
             evidence.append(
@@ -113,9 +164,25 @@ def diverging(run: Run) -> Finding | None:
             f"among {run.num_classes} classes (ln {run.num_classes} = {num(run.chance_loss)})"
         )
         severity = "high"
+    elif len(x) >= 2 and (run.chance_loss or run.acc is not None):
+        k = run.num_classes or MAX_CLASSES
+        chance = math.log(k)
+        j = int(np.argmax(x))
+        if x[j] >= CHANCE_DIVERGE * chance and x[-1] < x[j]:
+            among = f"among {k} classes" if run.num_classes else f"among as many as {MAX_CLASSES} classes"
+            evidence.append(
+                f"the loss was {num(x[j])} at epoch {run.epoch(j)}, {times(x[j] / chance)} the loss of guessing "
+                f"{among} (ln {k} = {num(chance)}): outputs confidently wrong, as when the inputs are on a large "
+                f"scale or the learning rate is far too high; it came back to {num(x[-1])} by epoch {run.epoch(-1)}"
+            )
+            severity = max(severity, "low", key=SEVERITY_ORDER.index) if len(evidence) > 1 else "low"
     if not evidence:
         return None
     return finding("diverging", severity, "; ".join(evidence) + run.lr_note() + ".")
+
+
+def _val_epoch(run: Run, index: int) -> int:
+    return run.val_epoch(index) if run.val_labels is not None else run.epoch(index)
 
 
 def overfitting(run: Run) -> Finding | None:
@@ -125,15 +192,28 @@ def overfitting(run: Run) -> Finding | None:
         climb = _climb(run.val_loss)
         if climb and climb[0] >= OVERFIT_RISE:
             rise, m, best, end = climb
-            train_then, train_end = float(smooth(run.loss)[m]), end_level(run.loss)
+            loss = run.at_val(run.loss) if run.val_index is not None else run.loss  # paired with val_loss
+            train_then, train_end = float(smooth(loss)[m]), end_level(loss)
             if train_end <= train_then:
                 change = f"fell {pct(1 - train_end / train_then)}" if train_then > 0 else "kept falling"
                 evidence.append(
                     f"val_loss rose {rise_text(rise)} its minimum (3-epoch mean {num(best)} around epoch "
-                    f"{run.epoch(m)}), to {num(end)} over the last {window(len(run.val_loss))} epochs, "
+                    f"{_val_epoch(run, m)}), to {num(end)} over the last {window(len(run.val_loss))} validations, "
                     f"while loss {change} ({num(train_then)} to {num(train_end)})"
                 )
                 severity = "high" if rise >= 1.0 else "medium" if rise >= 0.25 else "low"
+        steady = _steady_rise(run.val_loss) if not evidence else None
+        if steady and steady[0] >= OVERFIT_RISE:
+            rise, m, best, last = steady
+            loss = run.at_val(run.loss) if run.val_index is not None else run.loss
+            if loss[-1] < loss[m]:
+                rises = int(np.sum(np.diff(run.val_loss[m:]) > 0))
+                evidence.append(
+                    f"val_loss rose in {rises} of the {len(run.val_loss) - 1 - m} validations since its minimum "
+                    f"{num(best)} at epoch {_val_epoch(run, m)}, to {num(last)} ({pct(rise)} above), while loss fell "
+                    f"{pct(1 - loss[-1] / loss[m])} ({num(loss[m])} to {num(loss[-1])})"
+                )
+                severity = "medium" if rise >= 0.25 else "low"
     if run.acc is not None and run.val_acc is not None and run.n >= 2:
         gap = end_level(run.acc) - end_level(run.val_acc)
         if gap >= OVERFIT_ACC_GAP:

@@ -6,7 +6,7 @@ from toolkit.diagnose import confusion as confusion_rules
 from toolkit.diagnose import curves, fitting, layers
 from toolkit.diagnose.findings import SEVERITIES, Diagnosis, Finding
 from toolkit.diagnose.remedies import REMEDIES
-from toolkit.diagnose.run import Run, end_level, make_run, num
+from toolkit.diagnose.run import Run, chance_classes, end_level, make_run, num
 from toolkit.validation import check_int
 
 #: Curve findings that mean the model does not fit its training data: per-class patterns are then symptoms.
@@ -31,7 +31,7 @@ def _healthy(run: Run) -> Finding:
     parts = [f"loss went from {num(x[0])} to {num(x[-1])} in {run.n} epoch{'s' if run.n != 1 else ''}"]
     if run.val_loss is not None:
         best = int(run.val_loss.argmin())
-        parts.append(f"val_loss is {num(run.val_loss[-1])}, best {num(run.val_loss[best])} at epoch {run.epoch(best)}")
+        parts.append(f"val_loss is {num(run.val_loss[-1])}, best {num(run.val_loss[best])} at epoch {run.val_epoch(best)}")
     if run.acc is not None:
         text = f"{run.acc_name} {num(end_level(run.acc))}"
         if run.val_acc is not None:
@@ -69,7 +69,8 @@ def diagnose(history, *, confusion=None, num_classes=None) -> Diagnosis:
             predicted), e.g. ``classification_summary(y, p).confusion``.
         num_classes: the number of classes, for chance levels (accuracy
             1/k; loss ln k, which assumes a cross-entropy loss). Taken from
-            ``confusion`` when not given.
+            ``confusion`` when not given, or read off a run that sits at
+            the chance level (loss ≈ ln k and accuracy ≈ 1/k; said in a note).
 
     Returns:
         A :class:`Diagnosis`: findings most severe first, each with a
@@ -93,15 +94,21 @@ def diagnose(history, *, confusion=None, num_classes=None) -> Diagnosis:
     elif cm is not None:
         num_classes = len(cm)
     run = make_run(history, num_classes=num_classes)
+    if run.num_classes is None and run.n >= curves.MIN_TREND_EPOCHS and run.acc is not None:
+        run.num_classes = chance_classes(end_level(run.loss), end_level(run.acc))
+        run.classes_inferred = run.num_classes is not None
 
     found = [curves.nan(run)]
     if run.n:
         diverging = curves.diverging(run)
         found += [diverging, curves.overfitting(run), curves.noisy(run), fitting.train_val_mismatch(run)]
         if not (found[0] or diverging):  # a broken run is not judged by how far it got
-            found.append(fitting.lr_too_low(run) or fitting.underfitting(run))
+            found.append(fitting.lr_too_low(run) or fitting.underfitting(run) or fitting.loss_floor(run))
     found += [layers.vanishing_gradients(run), layers.exploding_gradients(run), layers.dead_units(run)]
     notes = _notes(run, cm)
+    if run.classes_inferred:
+        notes.append(f"num_classes={run.num_classes} was read off the chance level (loss ≈ ln {run.num_classes}, "
+                     f"accuracy ≈ 1/{run.num_classes}); pass num_classes to be sure.")
     if cm is not None:
         unfit = [f.problem for f in found if f and f.problem in NOT_FITTED]
         found += confusion_rules.read_confusion(cm, per_class=not unfit)

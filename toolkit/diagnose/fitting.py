@@ -4,14 +4,21 @@
   chance, is ``underfitting``: the model cannot fit its own training data.
 * A steady but slow fall that is nowhere near fitting the training data yet
   is ``lr_too_low`` (the lecture's inefficient learning).
-* A training accuracy well *below* the validation accuracy is
-  ``train_val_mismatch``: the two sets do not look alike.
+* A training accuracy well *below* the validation accuracy in most of the
+  later epochs is ``train_val_mismatch``: the two sets do not look alike.
+* A high training accuracy with a loss that cannot fall (probabilities fed
+  to a loss that expects logits) is ``underfitting`` of the loss, with its
+  own remedies (:func:`loss_floor`).
 
 Chance levels need the number of classes k: accuracy 1/k, and for a
-cross-entropy loss ln k, the loss of guessing uniformly.
+cross-entropy loss ln k, the loss of guessing uniformly. Without
+``num_classes``, :func:`~toolkit.diagnose.run.chance_classes` reads k off a
+run that sits at both (loss ≈ ln k and accuracy ≈ 1/k).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -35,8 +42,20 @@ NEAR_FIRST_RATIO = 0.9
 STEADY_FRACTION = 0.75
 #: The second half of the run lowers the loss at least half as much as the first: it is not converging yet.
 NOT_SLOWING = 0.5
+#: A loss that moved less than 1% of its first value over the whole run is flat, whatever the sign of its
+#: tiny steps (2.3030 -> 2.3029 is a plateau at chance, not a slow descent).
+MIN_FALL = 0.01
 #: Validation accuracy 10 points above training accuracy: dropout and augmentation alone cost a few points.
 MISMATCH_GAP = 0.10
+#: ... judged over the later half of the run (at least 4 validations), where "most" (3 in 4) of the
+#: validated epochs must show it: one noisy epoch of a small training batch must not hide a steady gap.
+MISMATCH_MOST = 0.75
+#: A classifier whose training accuracy is at least 0.9 gives the true class a probability of about 0.9
+#: on average; exp(-loss), the geometric mean of that probability, below a third of the accuracy means
+#: outputs that cannot become confident: probabilities fed to a loss that expects logits
+#: (softmax/sigmoid output with from_logits=True), whose cross-entropy cannot fall below ln(k-1+e)-1.
+FLOOR_ACC = 0.9
+FLOOR_CONFIDENCE = 1 / 3
 
 
 def fit_state(run: Run):
@@ -46,6 +65,9 @@ def fit_state(run: Run):
         acc, chance = end_level(run.acc), run.chance_acc
         skill = (acc - chance) / (1 - chance)
         text = f"training {run.acc_name} is {num(acc)} (chance {num(chance)})"
+        if run.classes_inferred:
+            text += (f", with the loss {num(end)} at ln {run.num_classes} = {num(run.chance_loss)}: "
+                     f"the outputs are a uniform guess among {run.num_classes} classes")
         return skill < FIT_SKILL, skill < NEAR_CHANCE_SKILL, text
     if run.num_classes:
         frac = end / run.chance_loss
@@ -68,7 +90,7 @@ def lr_too_low(run: Run) -> Finding | None:
     mid = (len(x) - 1) // 2
     first = (x[0] - x[mid]) / max(mid, 1)
     second = (x[mid] - x[-1]) / max(len(x) - 1 - mid, 1)
-    if not (far and steady and first > 0 and second >= NOT_SLOWING * first):
+    if not (far and steady and first > 0 and second >= NOT_SLOWING * first and x[0] - x[-1] >= MIN_FALL * x[0]):
         return None
     total = 1 - x[-1] / x[0]
     return finding(
@@ -106,17 +128,47 @@ def underfitting(run: Run) -> Finding | None:
 
 
 def train_val_mismatch(run: Run) -> Finding | None:
-    """Training accuracy well below validation accuracy at the end of the run."""
+    """Training accuracy below validation accuracy in most of the later half of the run, by 10 points or more."""
     if run.acc is None or run.val_acc is None or run.n < MIN_TREND_EPOCHS:
         return None
-    w = window(run.n)
-    gaps = run.val_acc[-w:] - run.acc[-w:]
-    if gaps.min() < MISMATCH_GAP:
+    acc = run.at_val(run.acc) if run.val_index is not None else run.acc[: len(run.val_acc)]
+    if len(run.val_acc) < MIN_TREND_EPOCHS:
         return None
-    gap = float(gaps.mean())
+    w = max(MIN_TREND_EPOCHS, len(run.val_acc) // 2)
+    gaps = run.val_acc[-w:] - acc[-w:]
+    below = int(np.sum(gaps > 0))
+    gap = float(np.median(gaps))
+    if below < MISMATCH_MOST * w or gap < MISMATCH_GAP:
+        return None
+    text = (f"training {run.acc_name} is a median {100 * gap:.0f} points below validation {run.acc_name} over the "
+            f"last {w} validated epochs, and below it in {below} of them ({num(float(np.mean(acc[-w:])))} against "
+            f"{num(float(np.mean(run.val_acc[-w:])))} on average)")
+    if run.val_loss is not None and len(run.val_loss) == len(run.val_acc):
+        loss = run.at_val(run.loss) if run.val_index is not None else run.loss[: len(run.val_loss)]
+        above = int(np.sum(loss[-w:] > run.val_loss[-w:]))
+        text += f"; loss is above val_loss in {above} of them"
     return finding(
         "train_val_mismatch",
         "high" if gap >= 0.3 else "medium" if gap >= 0.2 else "low",
-        f"training {run.acc_name} {num(end_level(run.acc))} is {100 * gap:.0f} points below validation "
-        f"{run.acc_name} {num(end_level(run.val_acc))} over the last {w} epochs: the two sets do not look alike.",
+        text + ": the two sets do not look alike, or something (dropout, augmentation) acts on training only.",
     )
+
+
+def loss_floor(run: Run) -> Finding | None:
+    """A high training accuracy with a loss that stays far above what that accuracy implies."""
+    if run.acc is None or run.n < MIN_TREND_EPOCHS or run.num_classes == 2 or run.acc_name == "binary_accuracy":
+        return None
+    acc, end = end_level(run.acc), end_level(run.loss)
+    if acc < FLOOR_ACC or not 0 < end or math.exp(-end) >= FLOOR_CONFIDENCE * acc:
+        return None
+    text = (f"training {run.acc_name} is {num(acc)} but the loss stays at {num(end)}: the true class gets a "
+            f"probability of about {num(math.exp(-end))} on average (exp(-loss)), far below what that accuracy needs")
+    if run.num_classes:
+        floor = math.log(run.num_classes - 1 + math.e) - 1
+        text += (f"; {num(floor)} = ln({run.num_classes - 1} + e) - 1 is the lowest loss of probabilities read "
+                 f"as logits among {run.num_classes} classes")
+    return finding("underfitting", "medium", text + ".", (
+        "check the loss: a softmax (or sigmoid) output with `from_logits=True` squashes twice; use "
+        "`from_logits=False`, or drop the output activation and keep `from_logits=True`",
+        "check for label smoothing or a loss weight that keeps the loss high",
+    ))

@@ -48,8 +48,43 @@ def _recent(values: np.ndarray) -> float | None:
     return float(np.median(last)) if last.size else None
 
 
+#: Vanishing gradients that lasted this many measured epochs and then recovered are still reported
+#: (at low severity): the first layers lost those epochs, and the cause (init, activation) is still there.
+VANISHED_EPOCHS = 3
+
+
+def _ratios(run: Run, names) -> np.ndarray:
+    """First-layer over last-layer gradient norm at every epoch both were measured (NaN elsewhere)."""
+    first, last = run.grad_norms[names[0]], run.grad_norms[names[-1]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.isfinite(first) & np.isfinite(last) & (last > 0), first / last, np.nan)
+
+
+def _vanished_early(run: Run, names) -> Finding | None:
+    """The ratio stayed below VANISHING_RATIO for VANISHED_EPOCHS measured epochs or more, then recovered."""
+    ratios = _ratios(run, names)
+    measured = np.flatnonzero(np.isfinite(ratios))
+    low = ratios[measured] <= VANISHING_RATIO
+    best, run_len, start, best_start = 0, 0, 0, 0
+    for i, flag in enumerate(low):
+        run_len = run_len + 1 if flag else 0
+        start = i - run_len + 1 if flag else start
+        if run_len > best:
+            best, best_start = run_len, start
+    if best < VANISHED_EPOCHS:
+        return None
+    a, b = measured[best_start], measured[best_start + best - 1]
+    worst = float(np.nanmin(ratios[measured[best_start:best_start + best]]))
+    return finding(
+        "vanishing_gradients", "low",
+        f"the gradient norm of the first layer {names[0]!r} was {worst:.1e} to {VANISHING_RATIO:g} times that of the "
+        f"last layer {names[-1]!r} from epoch {run.epoch(a)} to {run.epoch(b)} ({best} measured epochs) before it "
+        f"recovered: the first layers hardly learnt in those epochs.",
+    )
+
+
 def vanishing_gradients(run: Run) -> Finding | None:
-    """The first layer's gradient norm orders of magnitude below the last layer's."""
+    """The first layer's gradient norm orders of magnitude below the last layer's (now, or for several epochs)."""
     names = _order(run.grad_norms)
     if len(names) < 2:
         return None
@@ -58,7 +93,7 @@ def vanishing_gradients(run: Run) -> Finding | None:
         return None
     ratio = first / last
     if ratio > VANISHING_RATIO:
-        return None
+        return _vanished_early(run, names)
     text = (
         f"the gradient norm of the first layer {names[0]!r} ({num(first)}) is {ratio:.1e} times that of the "
         f"last layer {names[-1]!r} ({num(last)}), {-np.log10(max(ratio, 1e-300)):.1f} orders of magnitude smaller"
@@ -83,11 +118,21 @@ def exploding_gradients(run: Run) -> Finding | None:
             severity = "high"
             break
     growth = []
+    norms = np.array([run.grad_norms[name] for name in names]) if names else np.empty((0, 0))
+    largest = np.fmax.reduce(np.where(np.isfinite(norms), norms, np.nan), axis=0) if len(names) else None
     for name in names:
-        measured = np.flatnonzero(np.isfinite(run.grad_norms[name]))
-        if len(measured) >= 2 and run.grad_norms[name][measured[0]] > 0:
-            v = run.grad_norms[name]
-            growth.append((v[measured[-1]] / v[measured[0]], name, measured[0], measured[-1]))
+        v = run.grad_norms[name]
+        # Growth is counted from the first epoch where the layer's norm was not itself vanished (at least
+        # VANISHING_RATIO of the largest layer's): climbing out of a vanished start is recovery, not explosion.
+        with np.errstate(invalid="ignore"):
+            usable = np.isfinite(v) & (v > 0) & (v >= VANISHING_RATIO * largest)
+        measured = np.flatnonzero(usable)
+        if len(measured) >= 2:
+            # The early level is the median of the first third of the measured epochs, not the first epoch
+            # alone: after a small initialization that one is tiny, and growing out of it is learning.
+            early = measured[: max(1, len(measured) // 3)]
+            i = int(early[np.argsort(v[early])[(len(early) - 1) // 2]])
+            growth.append((v[measured[-1]] / v[i], name, i, measured[-1]))
     if growth:
         g, name, i, j = max(growth)
         if g >= EXPLODING_GROWTH:
