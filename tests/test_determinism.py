@@ -222,3 +222,93 @@ def test_the_unimplemented_error_lint_can_fail():
     assert misplaced_unimplemented_catches(wrong) == ["seed_everything(SEED)"]
     assert misplaced_unimplemented_catches(right) == []
 
+
+
+# fit_or_retry: the one helper for the GPU's UnimplementedError -------------------------------------
+
+DEPTHWISE_MESSAGE = ("A deterministic GPU implementation of DepthwiseConvBackpropFilter is not currently available. "
+                     "[Op:DepthwiseConv2dNativeBackpropFilter]")
+
+
+@pytest.fixture
+def determinism_on():
+    from tensorflow.python.framework import config
+
+    from toolkit.determinism import seed_everything
+
+    seed_everything(0)
+    yield config
+    seed_everything(0)  # leave op determinism on, as the other tests expect
+
+
+def _failing_once(model, error):
+    """model.fit raises ``error`` on its first call (as a GPU op would, when it runs), then trains for real."""
+    real_fit, calls = model.fit, []
+
+    def fit(*args, **kwargs):
+        calls.append(kwargs.get("epochs"))
+        if len(calls) == 1:
+            model.train_function = "traced with determinism on"
+            raise error
+        return real_fit(*args, **kwargs)
+
+    model.fit = fit
+    return calls
+
+
+def test_fit_or_retry_switches_determinism_off_says_so_and_trains(determinism_on, tiny_data, tiny_model, capsys):
+    import tensorflow as tf
+
+    from toolkit.determinism import fit_or_retry
+
+    x, y = tiny_data
+    model = tiny_model()
+    calls = _failing_once(model, tf.errors.UnimplementedError(None, None, DEPTHWISE_MESSAGE))
+    assert determinism_on.is_op_determinism_enabled()
+    history = fit_or_retry(model, x, y, epochs=2, verbose=0)
+    assert calls == [2, 2], "fit must be called again with the same arguments"
+    assert len(history.history["loss"]) == 2 and history.history["loss"][1] < history.history["loss"][0]
+    assert not determinism_on.is_op_determinism_enabled(), "op determinism must be off after the retry"
+    assert model.train_function != "traced with determinism on", "the traced train function must be dropped"
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("NOTICE: no deterministic GPU kernel here (A deterministic GPU")
+    assert "op determinism is now OFF" in out[0] and "training again" in out[0]
+
+
+@pytest.mark.parametrize("error", [
+    "an UnimplementedError about something else",
+    "a ValueError that mentions determinism",
+])
+def test_fit_or_retry_lets_other_errors_through(determinism_on, tiny_data, tiny_model, error, capsys):
+    import tensorflow as tf
+
+    from toolkit.determinism import fit_or_retry
+
+    raised = (tf.errors.UnimplementedError(None, None, "Cast string to complex is not supported")
+              if "Unimplemented" in error else ValueError("bad determinism setting"))
+    x, y = tiny_data
+    model = tiny_model()
+    calls = _failing_once(model, raised)
+    with pytest.raises(type(raised)):
+        fit_or_retry(model, x, y, epochs=1, verbose=0)
+    assert calls == [1] and determinism_on.is_op_determinism_enabled() and capsys.readouterr().out == ""
+
+
+def test_fit_or_retry_refuses_a_non_model():
+    from toolkit.determinism import fit_or_retry
+
+    with pytest.raises(TypeError, match="`model` must be a compiled keras.Model.*Received: model="):
+        fit_or_retry("model", [1], [1])
+
+
+def test_no_notebook_carries_its_own_copy_of_the_fallback():
+    """The notebooks train through fit_or_retry; none catches UnimplementedError itself."""
+    own, users = {}, []
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+        if "UnimplementedError" in code:
+            own[path.name] = "catches UnimplementedError"
+        if "fit_or_retry(" in code:
+            users.append(path.stem[:2])
+    assert not own, f"use toolkit.determinism.fit_or_retry instead: {own}"
+    assert {"02", "07"} <= set(users), f"02 (the CNN) and 07 (depthwise convolutions) must use fit_or_retry: {users}"

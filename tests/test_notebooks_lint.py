@@ -44,6 +44,16 @@ class TestNotebook:
         assert f"git+{REPOSITORY_URL}" in install[0]
         assert "describe_environment()" in setup
 
+    def test_setup_cell_is_the_one_of_py2nb(self, path):
+        """The setup cell is defined once (tools/py2nb.py SETUP_CELL, from toolkit.REPOSITORY): every notebook agrees."""
+        assert _src(nbformat.read(path, as_version=4).cells[1]) == _py2nb().SETUP_CELL
+
+    def test_backups_go_through_backup_dir(self, path):
+        """BackupAndRestore writes where backup_dir() says: Google Drive on Colab when it is mounted."""
+        code = "\n".join(_src(c) for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+        for call in re.findall(r"BackupAndRestore\(([^)]*)", code):
+            assert call.startswith("backup_dir("), f"BackupAndRestore({call}...) does not use backup_dir()"
+
     def test_no_stored_outputs_except_checked_cells(self, path):
         nb = nbformat.read(path, as_version=4)
         for i, cell in enumerate(nb.cells):
@@ -58,7 +68,7 @@ class TestNotebook:
     def test_no_keras_progress_bars(self, path):
         nb = nbformat.read(path, as_version=4)
         code = "\n".join(_src(c) for c in nb.cells if c.cell_type == "code")
-        for call in re.findall(r"\.(?:fit|evaluate|predict)\((?:[^()]|\([^()]*\))*\)", code, re.S):
+        for call in re.findall(r"(?:\.(?:fit|evaluate|predict)|\bfit_or_retry)\((?:[^()]|\([^()]*\))*\)", code, re.S):
             assert re.search(r"verbose\s*=\s*[02]", call), f"call without verbose=0/2: {call[:80]}"
 
     def test_has_the_anatomy(self, path):
@@ -66,6 +76,26 @@ class TestNotebook:
         headings = "\n".join(_src(c) for c in nb.cells if c.cell_type == "markdown").lower()
         for part in ("what we learned", "exercises"):
             assert part in headings, f"missing section: {part}"
+
+
+def _py2nb():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("py2nb", ROOT / "tools" / "py2nb.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_colab_install_names_the_distribution_and_an_extra_of_pyproject():
+    """The pip line installs this project under its PyPI name, with an extra that pyproject.toml defines."""
+    text = (ROOT / "pyproject.toml").read_text()
+    name = re.search(r'^name = "([^"]+)"', text, re.M).group(1)
+    match = re.fullmatch(r"([\w.-]+)\[([\w,-]+)\] @ git\+(\S+)", _py2nb().COLAB_REQUIREMENT)
+    assert match, _py2nb().COLAB_REQUIREMENT
+    assert match.group(1) == name and match.group(3) == REPOSITORY_URL
+    for extra in match.group(2).split(","):
+        assert re.search(rf"^{extra} = \[", text, re.M), f"pyproject.toml defines no extra [{extra}]"
 
 
 def test_repository_url_is_in_one_place():

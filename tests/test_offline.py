@@ -24,7 +24,7 @@ import time
 
 import pytest
 
-from toolkit import data, prefetch, runtime
+from toolkit import data, network, prefetch, runtime
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -77,7 +77,7 @@ def _dead_network(monkeypatch, *, honour_timeout: bool) -> DeadNetwork:
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    monkeypatch.setattr(runtime, "_NETWORK", {})  # forget what an earlier test found out
+    monkeypatch.setattr(network, "_NETWORK", {})  # forget what an earlier test found out
     monkeypatch.setattr(data, "_NOTICES_SHOWN", set())
     monkeypatch.delenv("TOOLKIT_OFFLINE", raising=False)
     return net

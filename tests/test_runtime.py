@@ -1,26 +1,53 @@
-import importlib
+"""toolkit.runtime is the notebooks' one import; the names live in small modules (mode, hardware, ...)."""
+
 import io
+import time
 
 import numpy as np
 import pytest
 
-from toolkit import runtime
+from toolkit import backup, determinism, environment, hardware, headline, mode, network, runtime
 
 
-def test_fast_reads_environment(monkeypatch):
-    monkeypatch.setenv("TOOLKIT_FAST", "1")
-    assert importlib.reload(runtime).FAST is True
-    assert runtime.pick(full=15, fast=2) == 2
-    monkeypatch.setenv("TOOLKIT_FAST", "0")
-    assert importlib.reload(runtime).FAST is False
-    assert runtime.pick(full=15, fast=2) == 15
-    monkeypatch.delenv("TOOLKIT_FAST")
-    assert importlib.reload(runtime).FAST is False
+def test_the_facade_hands_out_the_modules_own_objects():
+    assert runtime.pick is mode.pick
+    assert runtime.seed_everything is determinism.seed_everything
+    assert runtime.fit_or_retry is determinism.fit_or_retry
+    assert runtime.strategy is hardware.strategy and runtime.enable_mixed_precision is hardware.enable_mixed_precision
+    assert runtime.describe_environment is environment.describe_environment and runtime.where is environment.where
+    assert runtime.network_available is network.network_available and runtime.is_offline is network.is_offline
+    assert runtime.backup_dir is backup.backup_dir
+    assert runtime.headline is headline.headline and runtime.HEADLINE_PREFIX == "Headline:"
+    assert set(runtime.__all__) <= set(dir(runtime)) | {"FAST"}
 
 
-def test_pick_needs_both_sizes():
-    with pytest.raises(TypeError, match="both"):
-        runtime.pick(full=3)
+def test_fast_on_the_facade_is_the_resolved_mode(monkeypatch):
+    monkeypatch.setattr(mode, "_CURRENT", [mode.Mode("full", "TOOLKIT_MODE=full")])
+    assert runtime.FAST is False and runtime.pick(full=15, fast=2) == 15
+    monkeypatch.setattr(mode, "_CURRENT", [mode.Mode("fast", "TOOLKIT_MODE=fast")])
+    assert runtime.FAST is True and runtime.pick(full=15, fast=2) == 2
+    from toolkit.runtime import FAST  # a from-import resolves it too
+
+    assert FAST is True
+    with pytest.raises(AttributeError, match="no attribute 'SLOW'"):
+        runtime.SLOW  # noqa: B018
+
+
+def test_no_module_of_the_split_imports_a_module_above_it():
+    """Dependencies point down: quiet/network/headline < mode < hardware/determinism < environment < backup."""
+    import ast
+    import pathlib
+
+    order = ["validation", "quiet", "network", "headline", "versions", "mode", "hardware", "determinism",
+             "environment", "backup", "runtime"]
+    for rank, name in enumerate(order):
+        tree = ast.parse(pathlib.Path(f"toolkit/{name}.py").read_text())
+        imported = {n.module.split(".")[1] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                    and n.module and n.module.startswith("toolkit.")}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "toolkit"
+                     for a in n.names}
+        above = {m for m in imported if m in order and order.index(m) >= rank}
+        assert not above, f"toolkit/{name}.py imports {above}, which sit above it"
 
 
 def test_seed_everything_repeats_random_draws():
@@ -40,42 +67,41 @@ def test_seed_everything_refuses_bad_seed(bad):
         runtime.seed_everything(bad)
 
 
-def test_describe_environment_reports_mode_and_network(monkeypatch):
-    monkeypatch.setenv("TOOLKIT_OFFLINE", "1")
-    buf = io.StringIO()
-    info = runtime.describe_environment(file=buf)
-    text = buf.getvalue()
-    assert "TensorFlow" in text and "Keras" in text
-    assert "offline" in text
-    assert info["online"] is False
-    assert info["strategy"] == "_DefaultDistributionStrategy"
-    assert info["mode"] in ("fast", "full")
-
-
 def test_strategy_is_default_on_cpu():
     import tensorflow as tf
 
     assert runtime.strategy() is tf.distribute.get_strategy()
     assert runtime.strategy().num_replicas_in_sync == 1
+    assert hardware.planned_strategy() == "_DefaultDistributionStrategy"
 
 
-def test_mixed_precision_is_a_no_op_on_cpu():
+def test_planned_strategy_names_without_creating(monkeypatch):
+    monkeypatch.setattr(hardware, "_STRATEGY", {})
+    monkeypatch.setenv("COLAB_TPU_ADDR", "10.0.0.2:8470")
+    assert hardware.planned_strategy() == "TPUStrategy"  # a real TPUStrategy would try to connect here
+    assert hardware._STRATEGY == {}
+    monkeypatch.delenv("COLAB_TPU_ADDR")
+    assert hardware.planned_strategy() == "_DefaultDistributionStrategy" and hardware._STRATEGY == {}
+
+
+def test_mixed_precision_is_a_no_op_on_cpu_and_in_fast_mode(monkeypatch):
     import keras
 
-    assert runtime.enable_mixed_precision() is False
-    assert keras.mixed_precision.global_policy().name == "float32"
+    for name in ("full", "fast"):
+        monkeypatch.setattr(mode, "_CURRENT", [mode.Mode(name, f"TOOLKIT_MODE={name}")])
+        assert runtime.enable_mixed_precision() is False
+        assert keras.mixed_precision.global_policy().name == "float32"
 
 
 def test_network_probe_gives_up_quickly(monkeypatch):
     """A connect that never answers (dead DNS, black-holed route) must not hang."""
-    import time
 
     def hang(*args, **kwargs):
         time.sleep(10)
         raise TimeoutError("timed out")  # what a real connect does in the end (the probe thread outlives the test)
 
-    monkeypatch.setattr(runtime, "_NETWORK", {})
-    monkeypatch.setattr(runtime.socket, "create_connection", hang)
+    monkeypatch.setattr(network, "_NETWORK", {})
+    monkeypatch.setattr(network.socket, "create_connection", hang)
     start = time.perf_counter()
     assert runtime.network_available(timeout=0.5) is False
     assert time.perf_counter() - start < 2.0

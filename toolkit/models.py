@@ -240,7 +240,7 @@ def fast_mnist_recipe(n_train: int, *, epochs: int = 12, batch_size: int = 128, 
     """
     import math
 
-    from toolkit.runtime import strategy
+    from toolkit.hardware import strategy
     from toolkit.schedules import OneCycle  # imported here: schedules sits above models
 
     n_train = check_int("n_train", n_train, minimum=1)

@@ -29,11 +29,15 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from toolkit import REPOSITORY  # noqa: E402
 
 SETUP_TAG = "# Setup (the same in every notebook)"
+#: What Colab's setup cell installs: the distribution with the notebooks' extras, from the repository.
+#: Its floors (pyproject.toml) make pip upgrade an older Colab Keras; describe_environment() then says
+#: when the runtime must restart, and when a version is still out of range.
+COLAB_REQUIREMENT = f"training-deep-networks[course] @ git+https://github.com/{REPOSITORY}"
 SETUP_CELL = f"""{SETUP_TAG}: on Colab, install the course toolkit; locally `make venv` has.
 import sys
 
 if "google.colab" in sys.modules:
-    %pip install -q "toolkit @ git+https://github.com/{REPOSITORY}"
+    %pip install -q "{COLAB_REQUIREMENT}"
 
 from toolkit.runtime import describe_environment
 
