@@ -82,6 +82,10 @@ def test_soft_targets_solution_is_the_softmax_at_the_temperature():
 def test_frozen_backbone_wrong_answers_get_their_hint(slip, hint):
     model = _model(_backbone(), **slip)
     feedback = check_frozen_backbone(model)
+    if slip.get("freeze_after_compile") and not hasattr(model, "_compiled_trainable_state"):
+        # Before Keras 3.15 compile() did not fix trainability: freezing after compile (before fit) works there.
+        assert feedback.passed, feedback.hint
+        return
     assert feedback.answered and not feedback.passed
     assert hint in feedback.hint
 
@@ -142,12 +146,12 @@ def test_frozen_backbone_check_leaves_the_model_unchanged(slip):
             bn.moving_variance.assign(np.full(bn.moving_variance.shape, 2.0, "float32"))
     model = _model(backbone, **slip)
     before = _state(backbone)
-    compiled_state = dict(model._compiled_trainable_state)
+    compiled_state = dict(getattr(model, "_compiled_trainable_state", {}))  # Keras >= 3.15 only
     weights = [w.copy() for w in model.get_weights()]
     check_frozen_backbone(model)
     check_frozen_backbone(model)
     _assert_unchanged(backbone, before)
-    assert dict(model._compiled_trainable_state) == compiled_state
+    assert dict(getattr(model, "_compiled_trainable_state", {})) == compiled_state
     for w, w0 in zip(model.get_weights(), weights):
         np.testing.assert_array_equal(w, w0)
 

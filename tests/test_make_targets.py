@@ -1,4 +1,4 @@
-"""`make test-gpu` refuses a machine without a GPU at once; `make venv` is idempotent.
+"""`make test-gpu` refuses a machine without a GPU at once; `make venv` is idempotent and takes PYTHON=.
 
 Both run `make` in a subprocess in the repository root. They never install
 anything: when the virtual environment's stamp (``.venv/.installed``) is
@@ -11,6 +11,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -64,3 +65,32 @@ def test_make_test_gpu_fails_at_once_without_a_gpu(built_venv):
     assert "make test" in output, "the refusal should point to `make test` for CPU machines"
     # "At once": it stops before pytest collects a single test or notebook.
     assert "collected" not in output and "passed" not in output, output[-2000:]
+
+
+def _find_python(name):
+    return subprocess.run([str(ROOT / "tools" / "find_python.sh"), name], capture_output=True, text=True, timeout=60)
+
+
+def test_make_venv_takes_the_python_given_by_path_or_name():
+    """`make test PYTHON=...` creates .venv with that interpreter (tools/find_python.sh finds it)."""
+    assert "tools/find_python.sh $(PYTHON)" in (ROOT / "Makefile").read_text()
+    by_path = _find_python(sys.executable)
+    assert by_path.returncode == 0 and by_path.stdout.strip() == shutil.which(sys.executable), by_path.stderr
+    missing = _find_python("python2.99")
+    assert missing.returncode == 1 and "'python2.99'" in missing.stderr and missing.stdout == ""
+
+
+def test_find_python_finds_an_installed_pyenv_version_that_is_not_active():
+    # pyenv's shim for python3.13 refuses to run unless 3.13 is the active version.
+    pyenv = shutil.which("pyenv")
+    if pyenv is None:
+        pytest.skip("no pyenv on this machine")
+    versions = subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True).stdout.split()
+    wanted = sorted({".".join(v.split(".")[:2]) for v in versions if v.startswith("3.")} - {f"3.{sys.version_info[1]}"})
+    if not wanted:
+        pytest.skip("pyenv has no other Python 3 than this one")
+    found = _find_python(f"python{wanted[-1]}")
+    assert found.returncode == 0, found.stderr
+    version = subprocess.run([found.stdout.strip(), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True).stdout.strip()
+    assert version == wanted[-1]

@@ -52,6 +52,8 @@ UNSAFE_LOADERS = {
     "yaml": {"load", "unsafe_load", "full_load"},
 }
 #: Network clients that bypass keras.utils.get_file's hash check.
+#: Parts of those packages that parse text and open no connection.
+PARSING_ONLY = {"urllib.parse"}
 NETWORK_MODULES = ("urllib", "urllib2", "urllib3", "requests", "httpx", "http.client", "aiohttp", "pycurl", "wget", "ftplib")
 #: The sanctioned model loaders (keras.saving.load_model and its alias).
 SAFE_MODEL_LOADERS = {"keras.saving.load_model", "keras.models.load_model", "saving.load_model"}
@@ -177,6 +179,8 @@ def find_unsafe_downloads(code: str) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             modules = [node.module]
         for module in modules:
+            if module in PARSING_ONLY:
+                continue
             if any(module == m or module.startswith(m + ".") for m in NETWORK_MODULES):
                 problems.append(f"import {module}")
         if isinstance(node, ast.Call) and _dotted(node.func).split(".")[-1] == "get_file":

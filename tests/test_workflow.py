@@ -71,3 +71,38 @@ def test_every_make_command_is_a_real_target(workflow):
         for command in _runs(job):
             for target in re.findall(r"\bmake\s+([\w-]+)", command):
                 assert target in targets, f"job {name!r} runs `make {target}`, which the Makefile lacks"
+
+
+def test_compat_job_covers_oldest_pins_newest_pins_and_python_310_and_313(workflow):
+    job = workflow["jobs"]["compat"]
+    assert any(label.startswith("ubuntu") for label in _labels(job))
+    cells = {(str(c["stack"]), str(c["python"])) for c in job["strategy"]["matrix"]["include"]}
+    assert ("oldest", "3.12") in cells, "the oldest pins run on Colab's Python of that time"
+    assert {"3.10", "3.13"} <= {python for stack, python in cells if stack == "newest"}
+    assert job["strategy"].get("fail-fast") is False, "one failing cell must not hide the others"
+    (run,) = _runs(job)
+    assert run.startswith("make test-compat STACKS=${{ matrix.stack }}") and "python${{ matrix.python }}" in run
+
+
+def test_wheel_job_installs_the_wheel_and_uses_it_outside_the_checkout(workflow):
+    job = workflow["jobs"]["wheel"]
+    steps = job["steps"]
+    runs = "\n".join(_runs(job))
+    assert re.search(r"pip wheel --no-deps|python -m build", runs), "build the wheel"
+    assert re.search(r"-m venv /tmp/\S+", runs) and "pip install dist/" in runs, "install it into a clean venv"
+    assert "pip install -e" not in runs and "install -e" not in runs, "the point is a non-editable install"
+    use = next(s for s in steps if "dnn-course --help" in s.get("run", ""))
+    assert use.get("working-directory") == "/tmp", "use it from outside the checkout"
+    for command in ("python -m toolkit --help", "dnn-course --help", "dnn-course doctor", "import", "--notebooks"):
+        assert command in use["run"], command
+
+
+def test_make_test_compat_runs_the_compat_script():
+    text = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^test-compat:.*\n((?:\t.*\n)+)", text, flags=re.M)
+    assert recipe, "the Makefile needs a test-compat target"
+    assert "tools/test_compat.sh $(STACKS)" in recipe.group(1)
+    assert re.search(r"^STACKS \?= oldest newest$", text, flags=re.M)
+    script = (ROOT / "tools" / "test_compat.sh").read_text()
+    assert "-c constraints/oldest.txt" in script and '"$SRC[course,test]"' in script
+    assert "pip install -e" not in script, "compat installs the toolkit the way Colab does: not editable"

@@ -21,6 +21,7 @@ import sys
 import numpy as np
 
 from toolkit import runtime
+from toolkit.optional import MissingDependencyError, require
 from toolkit.validation import (
     check_array,
     check_float,
@@ -140,7 +141,9 @@ def load_flowers(*, image_size=FLOWERS_IMAGE_SIZE, batch_size=32, splits=FLOWERS
     ``data_dir``); offline (no network, or ``TOOLKIT_OFFLINE=1``) it only
     reads a copy prepared before (``download=False``) and raises ``OSError``
     saying how to get one (``python -m toolkit prefetch``). There is no
-    stand-in: the offline lesson uses digits instead.
+    stand-in: the offline lesson uses digits instead. Without
+    tensorflow-datasets installed it raises ``OSError`` too, naming the
+    ``[course]`` extra that brings it.
 
     Args:
         image_size: photos are resized to ``image_size`` × ``image_size``.
@@ -169,7 +172,11 @@ def load_flowers(*, image_size=FLOWERS_IMAGE_SIZE, batch_size=32, splits=FLOWERS
     if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
         raise TypeError(f"`data_dir` must be a folder path or None. {received('data_dir', data_dir)}")
     import tensorflow as tf
-    import tensorflow_datasets as tfds
+
+    try:
+        tfds = require("tensorflow_datasets", needed_for="load_flowers()")
+    except MissingDependencyError as exc:
+        raise OSError(str(exc)) from None  # like every other way of having no tf_flowers
 
     offline = runtime.is_offline()
     try:

@@ -17,6 +17,7 @@ from typing import Callable
 
 from toolkit import data, runtime
 from toolkit.data import FLOWERS_IMAGE_SIZE
+from toolkit.optional import require
 
 
 @dataclasses.dataclass
@@ -33,8 +34,7 @@ def _fetch_mnist():
 
 
 def _fetch_flowers():
-    import tensorflow_datasets as tfds
-
+    tfds = require("tensorflow_datasets", needed_for="fetching tf_flowers")
     tfds.builder("tf_flowers").download_and_prepare()
 
 
