@@ -8,7 +8,16 @@ Figures (issue #7), each beside its goal (also written as a Markdown table,
 * ``callback_overhead_ratio``: the median ``fit`` time with LiveHistoryPlot +
   LearningRateLogger + GradientMonitor + EpochTimer attached, divided by the
   median time of a plain ``fit``: the lecture's CNN on the offline MNIST
-  sample, the two kinds alternated, a warm-up of each excluded.
+  sample, the kinds alternated, a warm-up of each excluded.
+* ``callback_overhead["kinds"]``: the same ratio, measured side by side in the
+  same run (alternated, medians), for the toolkit monitors, for everything
+  (the monitors + ActivationMonitor + TrainingDoctor with validation data),
+  and for two callbacks from elsewhere as a reference: livelossplot's
+  ``PlotLossesKeras`` (its matplotlib output, off-screen) and
+  ``keras.callbacks.TensorBoard(histogram_freq=1)`` (into a temporary folder).
+  Those two come from ``requirements-bench.txt``, not the toolkit's
+  dependencies; a kind whose package is missing is reported as not measured.
+  ``callback_overhead_ratio_everything`` is the "everything" ratio.
 * ``mnist_sample``: :func:`toolkit.models.fast_mnist_recipe` trained on the
   4,000 training digits and tested once on the 1,000 test digits;
   ``train_seconds`` counts ``fit`` only, ``images_per_second`` is training
@@ -24,12 +33,15 @@ each notebook's headline figures (its ``headline(...)`` lines).
 Usage::
 
     python benchmarks/bench.py [--out build/bench.json] [--skip notebooks overhead mnist]
+    python benchmarks/bench.py --only overhead      # one part; the other figures in the file are kept
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import io
 import json
 import math
 import os
@@ -37,8 +49,10 @@ import pathlib
 import platform
 import re
 import resource
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -46,6 +60,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 GOALS = {
     "slowest notebook (s)": (60.0, "<="),
     "callback overhead ratio": (1.05, "<="),
+    "overhead, everything": (1.05, "<="),
     "MNIST sample test accuracy": (0.98, ">="),
     "MNIST sample train seconds": (30.0, "<="),
 }
@@ -58,9 +73,14 @@ PROBE = 128  # a small fixed probe batch, as the monitors advise
 class Results:
     """The bench.json contents, written to disk after every change."""
 
-    def __init__(self, path: pathlib.Path):
+    def __init__(self, path: pathlib.Path, *, keep: bool = False):
         self.path = path
         self.data: dict = {"notebooks": {}, "callback_overhead_ratio": None, "mnist_sample": None, "environment": None}
+        if keep and path.is_file():  # a run of some parts updates their figures and keeps the others
+            try:
+                self.data.update(json.loads(path.read_text()))
+            except (OSError, ValueError):
+                pass
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def set(self, key, value):
@@ -171,14 +191,59 @@ def _time_hooks(callbacks, clock: list) -> None:
             setattr(callback, name, timed)
 
 
-def bench_callback_overhead(repeats: int = OVERHEAD_REPEATS, epochs: int = OVERHEAD_EPOCHS) -> dict:
-    """Median fit time with the four monitors ÷ median plain fit time (alternated, warm-up excluded)."""
+#: The kinds the overhead part times side by side; "plain" is the baseline of every ratio.
+OVERHEAD_KINDS = ("plain", "toolkit monitors", "everything", "livelossplot", "tensorboard")
+
+
+def overhead_callbacks(kind: str, probe, validation, log_dir: str) -> list:
+    """The callbacks of one kind (raises ImportError when a reference package is not installed)."""
     import keras
 
-    from toolkit.callbacks import EpochTimer, GradientMonitor, LearningRateLogger, LiveHistoryPlot
+    from toolkit.callbacks import (
+        ActivationMonitor,
+        EpochTimer,
+        GradientMonitor,
+        LearningRateLogger,
+        LiveHistoryPlot,
+        TrainingDoctor,
+    )
+
+    monitors = [LiveHistoryPlot(), LearningRateLogger(), GradientMonitor(probe), EpochTimer()]
+    if kind == "plain":
+        return []
+    if kind == "toolkit monitors":
+        return monitors
+    if kind == "everything":
+        return monitors + [ActivationMonitor(probe[0]), TrainingDoctor(validation_data=validation, verbose=False)]
+    if kind == "livelossplot":
+        from livelossplot import PlotLossesKeras
+        from livelossplot.outputs import MatplotlibPlot
+
+        # Its matplotlib output as a script gets it (MPLBACKEND=Agg: no window); in a script it
+        # pauses 0.1 s per epoch (plt.pause) to let a window redraw, which is part of its cost.
+        return [PlotLossesKeras(outputs=[MatplotlibPlot()])]
+    if kind == "tensorboard":
+        import tensorboard  # noqa: F401  (Keras needs it for histograms; say so plainly when missing)
+
+        return [keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=1)]
+    raise ValueError(f"`kind` must be one of {OVERHEAD_KINDS}. Received: kind={kind!r}")
+
+
+def bench_callback_overhead(repeats: int = OVERHEAD_REPEATS, epochs: int = OVERHEAD_EPOCHS) -> dict:
+    """Median fit time of each kind of callbacks ÷ median plain fit time, measured side by side.
+
+    Each kind has its own model (built alike); every repeat fits each kind once,
+    in an order rotated from repeat to repeat, so that a busy spell of the
+    machine is shared out rather than landing on one kind. A warm-up fit of
+    each kind (tracing, probes) is not counted.
+    """
+    import keras
+    import matplotlib.pyplot as plt
+
     from toolkit.models import mnist_cnn
 
     (x_train, y_train), (x_test, y_test) = mnist_data()
+    probe = (x_test[:PROBE], y_test[:PROBE])
 
     def build():
         keras.utils.set_random_seed(0)
@@ -186,48 +251,64 @@ def bench_callback_overhead(repeats: int = OVERHEAD_REPEATS, epochs: int = OVERH
         model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
         return model
 
-    plain_model, monitored_model = build(), build()
-    callbacks = [
-        LiveHistoryPlot(),
-        LearningRateLogger(),
-        GradientMonitor((x_test[:PROBE], y_test[:PROBE])),
-        EpochTimer(),
-    ]
+    log_root = tempfile.mkdtemp(prefix="bench_tensorboard_")
+    kinds, missing = {}, {}
+    for kind in OVERHEAD_KINDS:
+        try:
+            callbacks = overhead_callbacks(kind, probe, (x_test, y_test), os.path.join(log_root, "logs"))
+        except ImportError as error:
+            missing[kind] = f"not measured: {error.name} is not installed (pip install -r requirements-bench.txt)"
+            continue
+        clock = [0.0]
+        _time_hooks(callbacks, clock)
+        kinds[kind] = {"model": build(), "callbacks": callbacks, "clock": clock, "runs": []}
 
-    clock = [0.0]
-    _time_hooks(callbacks, clock)
-
-    def timed(model, cbs):
-        clock[0] = 0.0
+    def timed(entry):
+        entry["clock"][0] = 0.0
         wall, cpu = time.perf_counter(), time.process_time()
-        model.fit(
-            x_train, y_train, validation_data=(x_test, y_test), epochs=epochs, batch_size=128, verbose=0, callbacks=cbs
-        )
-        return time.perf_counter() - wall, time.process_time() - cpu, clock[0]
+        with contextlib.redirect_stdout(io.StringIO()):  # livelossplot's clear_output() writes escape codes
+            entry["model"].fit(x_train, y_train, validation_data=(x_test, y_test), epochs=epochs, batch_size=128,
+                               verbose=0, callbacks=entry["callbacks"])
+        result = (time.perf_counter() - wall, time.process_time() - cpu, entry["clock"][0])
+        plt.close("all")  # livelossplot opens a figure per epoch: not counted, and no pile-up
+        return result
 
-    # Warm-up: trace the train/eval functions and build the probes once; not counted.
-    timed(plain_model, [])
-    timed(monitored_model, callbacks)
-    plain, monitored = [], []
-    for _ in range(repeats):
-        plain.append(timed(plain_model, []))
-        monitored.append(timed(monitored_model, callbacks))
-    import matplotlib.pyplot as plt
+    for entry in kinds.values():  # warm-up: trace the train/eval functions and build the probes once
+        timed(entry)
+    order = list(kinds)
+    for r in range(repeats):
+        for kind in order[r % len(order):] + order[: r % len(order)]:
+            kinds[kind]["runs"].append(timed(kinds[kind]))
+    shutil.rmtree(log_root, ignore_errors=True)  # TensorBoard's event files
 
-    plt.close("all")
+    def median(runs, i):
+        return statistics.median(run[i] for run in runs)
 
-    def median(pairs, i):
-        return statistics.median(p[i] for p in pairs)
-
-    hooks = median(monitored, 2)
+    plain = kinds["plain"]["runs"]
+    report = {}
+    for kind, entry in kinds.items():
+        if kind == "plain":
+            continue
+        runs = entry["runs"]
+        hooks = median(runs, 2)
+        report[kind] = {
+            "ratio": round(median(runs, 0) / median(plain, 0), 3),
+            "ratio_cpu": round(median(runs, 1) / median(plain, 1), 3),
+            "ratio_pairs_median": round(statistics.median(m[0] / p[0] for m, p in zip(runs, plain)), 3),
+            "hook_seconds_per_fit": round(hooks, 3),
+            "ratio_from_hooks": round(1.0 + hooks / median(plain, 0), 3),
+            "seconds": [round(run[0], 3) for run in runs],
+            "callbacks": [type(c).__name__ for c in entry["callbacks"]],
+        }
+    report.update({kind: {"ratio": None, "note": note} for kind, note in missing.items()})
+    monitors = report["toolkit monitors"]
     return {
-        "ratio": round(median(monitored, 0) / median(plain, 0), 3),
-        "ratio_cpu": round(median(monitored, 1) / median(plain, 1), 3),
-        "ratio_pairs_median": round(statistics.median(m[0] / p[0] for m, p in zip(monitored, plain)), 3),
-        "hook_seconds_per_fit": round(hooks, 3),
-        "ratio_from_hooks": round(1.0 + hooks / median(plain, 0), 3),
+        # The toolkit monitors' figures at the top level, as before (the README and older files read them).
+        **{k: monitors[k] for k in ("ratio", "ratio_cpu", "ratio_pairs_median", "hook_seconds_per_fit",
+                                     "ratio_from_hooks")},
         "plain_seconds": [round(p[0], 3) for p in plain],
-        "monitored_seconds": [round(m[0], 3) for m in monitored],
+        "monitored_seconds": monitors["seconds"],
+        "kinds": report,
         "repeats": repeats,
         "epochs_per_fit": epochs,
     }
@@ -240,7 +321,7 @@ def _children_cpu() -> float:
 
 def bench_notebooks(results: Results, notebooks_dir: pathlib.Path, out_dir: pathlib.Path) -> None:
     """Execute each notebook in fast mode (kernel start included), recording as it goes."""
-    from toolkit.course import run_notebook
+    from toolkit.course import Stop, run_notebook  # the `make run` path: inline figures, Ctrl-C stops
 
     os.environ["TOOLKIT_FAST"] = "1"
     os.environ["TOOLKIT_OFFLINE"] = "1"
@@ -251,10 +332,15 @@ def bench_notebooks(results: Results, notebooks_dir: pathlib.Path, out_dir: path
     if not paths:
         print(f"No notebooks found in {notebooks_dir}/.", flush=True)
     status, cpu = {}, {}
+    stop = Stop()
+    stop.install()
     for path in paths:
         print(f"  notebook {path.stem} ...", end=" ", flush=True)
         before = _children_cpu()
-        row = run_notebook(path, out_dir, timeout=600)
+        row = run_notebook(path, out_dir, timeout=600, stop=stop)
+        if row["status"] == "interrupted":  # no time recorded for a notebook that did not finish
+            print(f"interrupted; stopped by {row['signal']}, {results.path} keeps what was measured.", flush=True)
+            raise SystemExit(128 + stop.signum)
         cpu[path.stem] = round(_children_cpu() - before, 1)
         results.data["notebooks"][path.stem] = row["seconds"]
         error = re.sub(r"\x1b\[[0-9;]*m", "", row["error"])  # the traceback's terminal colours
@@ -281,6 +367,8 @@ def table(data: dict) -> str:
         ("slowest notebook (s)", slowest, max(notebooks, key=notebooks.get) if notebooks else ""),
         ("callback overhead ratio", data.get("callback_overhead_ratio"),
          f"{(data.get('callback_overhead') or {}).get('ratio_from_hooks', '?')} from the time inside the hooks"),
+        ("overhead, everything", data.get("callback_overhead_ratio_everything"),
+         "monitors + ActivationMonitor + doctor"),
         ("MNIST sample test accuracy", mnist.get("test_accuracy"), ""),
         ("MNIST sample train seconds", mnist.get("train_seconds"), f"{mnist.get('images_per_second', '?')} images/s"),
     ]
@@ -289,6 +377,16 @@ def table(data: dict) -> str:
         goal, op = GOALS[name]
         shown = "-" if value is None else (f"{value:.3f}" if isinstance(value, float) and value < 10 else f"{value}")
         lines.append(f"{name:<28} {shown:>9}  {op} {goal:<5} {_verdict(value, goal, op):<13} {note}")
+    kinds = (data.get("callback_overhead") or {}).get("kinds") or {}
+    if kinds:
+        lines += ["", f"{'overhead of (same run, alternated)':<36} {'ratio':>6} {'CPU':>6} {'hooks':>6}  callbacks",
+                  "-" * 72]
+        for kind, row in kinds.items():
+            if row.get("ratio") is None:
+                lines.append(f"{kind:<36} {'-':>6}  {row.get('note', '')}")
+                continue
+            lines.append(f"{kind:<36} {row['ratio']:>6.3f} {row['ratio_cpu']:>6.3f} {row['ratio_from_hooks']:>6.3f}"
+                         f"  {', '.join(row.get('callbacks', []))}")
     if notebooks:
         cpu = data.get("notebooks_cpu_seconds", {})
         status = data.get("notebooks_status", {})
@@ -314,13 +412,22 @@ def markdown(data: dict) -> str:
     rows = [
         ("slowest notebook, fast mode", f"{notebooks[slowest]:.0f} s ({slowest})" if slowest else "-",
          "≤ 60 s", _verdict(notebooks.get(slowest), 60.0, "<=")),
-        ("callback overhead ratio", f"{data.get('callback_overhead_ratio')}", "≤ 1.05",
+        ("callback overhead ratio (toolkit monitors)", f"{data.get('callback_overhead_ratio')}", "≤ 1.05",
          _verdict(data.get("callback_overhead_ratio"), 1.05, "<=")),
+        ("overhead, everything incl. TrainingDoctor and ActivationMonitor",
+         f"{data.get('callback_overhead_ratio_everything')}", "≤ 1.05",
+         _verdict(data.get("callback_overhead_ratio_everything"), 1.05, "<=")),
         ("MNIST sample test accuracy", f"{mnist.get('test_accuracy', '-')}", "≥ 0.98",
          _verdict(mnist.get("test_accuracy"), 0.98, ">=")),
         ("MNIST sample training time", f"{mnist.get('train_seconds', '-')} s ({mnist.get('images_per_second', '-')} images/s)",
          "≤ 30 s", _verdict(mnist.get("train_seconds"), 30.0, "<=")),
     ]
+    kinds = (data.get("callback_overhead") or {}).get("kinds") or {}
+    for kind in ("livelossplot", "tensorboard"):
+        if kind in kinds:
+            name = {"livelossplot": "overhead, livelossplot's PlotLossesKeras",
+                    "tensorboard": "overhead, TensorBoard(histogram_freq=1)"}[kind]
+            rows.append((name, f"{kinds[kind].get('ratio') or kinds[kind].get('note', '-')}", "reference", ""))
     lines = ["| figure | measured | goal | |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     if notebooks:
@@ -339,18 +446,24 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "build" / "bench.json"), help="the JSON file to write")
     parser.add_argument("--notebooks", default=str(ROOT / "notebooks"), help="folder of notebooks")
+    parts = ["notebooks", "overhead", "mnist"]
+    parser.add_argument("--skip", nargs="*", default=[], choices=parts, help="parts to leave out")
     parser.add_argument(
-        "--skip", nargs="*", default=[], choices=["notebooks", "overhead", "mnist"], help="parts to leave out"
+        "--only", nargs="+", choices=parts, help="run only these parts; the file keeps the other parts' figures"
     )
     parser.add_argument("--repeats", type=int, default=OVERHEAD_REPEATS, help="overhead repeats of each kind (>= 3)")
     args = parser.parse_args(argv)
+    if args.only and args.skip:
+        parser.error(f"use --only or --skip, not both. Received: only={args.only}, skip={args.skip}")
+    if args.only:
+        args.skip = [part for part in parts if part not in args.only]
     if args.repeats < 3:
         parser.error(f"--repeats must be >= 3. Received: repeats={args.repeats}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("TOOLKIT_OFFLINE", "1")  # the offline MNIST sample is the benchmark's data
 
-    results = Results(pathlib.Path(args.out))
+    results = Results(pathlib.Path(args.out), keep=bool(args.skip))
     results.set("environment", environment())
     print(f"Benchmark -> {results.path}", flush=True)
     if "mnist" not in args.skip:
@@ -363,12 +476,9 @@ def main(argv=None) -> int:
         print("  callback overhead ...", end=" ", flush=True)
         overhead = bench_callback_overhead(args.repeats)
         results.data["callback_overhead"] = overhead
+        results.data["callback_overhead_ratio_everything"] = overhead["kinds"]["everything"]["ratio"]
         results.set("callback_overhead_ratio", overhead["ratio"])
-        print(
-            f"ratio {overhead['ratio']:.3f} (CPU time ratio {overhead['ratio_cpu']:.3f}; from the time inside the"
-            f" hooks {overhead['ratio_from_hooks']:.3f})",
-            flush=True,
-        )
+        print(", ".join(f"{kind} {row['ratio']}" for kind, row in overhead["kinds"].items()), flush=True)
     if "notebooks" not in args.skip:
         bench_notebooks(results, pathlib.Path(args.notebooks), results.path.parent / "bench_notebooks")
     results.data["environment"]["load_average_at_end"] = _load_average()
