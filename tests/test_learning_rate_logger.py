@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from toolkit.callbacks import LearningRateLogger
 from toolkit.schedules import OneCycle
@@ -69,3 +70,55 @@ def test_resets_on_a_new_fit_and_stays_right_on_resume(tiny_data, tiny_model):
 def test_bad_input():
     with pytest.raises(TypeError, match=r"`per_batch` must be True or False. Received: per_batch='yes'"):
         LearningRateLogger(per_batch="yes")
+
+
+class _GAN(keras.Model):
+    """keras.io's GAN pattern, shrunk: two optimizers in a custom train_step; compile() keeps Keras's default."""
+
+    def __init__(self):
+        super().__init__()
+        self.generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4)], name="generator")
+        self.discriminator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)], name="discriminator")
+
+    def compile(self, d_optimizer, g_optimizer):
+        super().compile()  # model.optimizer becomes Keras's default RMSprop: it never steps
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+
+    def train_step(self, real):
+        noise = keras.random.normal((keras.ops.shape(real)[0], 2))
+        bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        with tf.GradientTape() as tape:
+            fake = self.generator(noise)
+            d_loss = bce(keras.ops.ones_like(real[:, :1]), self.discriminator(real)) + bce(
+                keras.ops.zeros_like(real[:, :1]), self.discriminator(fake))
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+        with tf.GradientTape() as tape:
+            g_loss = bce(keras.ops.ones_like(real[:, :1]), self.discriminator(self.generator(noise)))
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+
+def test_a_gan_logs_each_optimizer_that_steps_and_not_the_idle_default():
+    real = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    gan = _GAN()
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
+    gan.compile(keras.optimizers.Adam(schedule), keras.optimizers.SGD(0.02))
+    logger = LearningRateLogger()
+    hist = gan.fit(real, epochs=3, batch_size=16, verbose=0, callbacks=[logger])
+    assert "learning_rate" not in hist.history  # the default RMSprop never stepped
+    # 4 steps per epoch: the schedule at each epoch's first step, by hand.
+    assert hist.history["learning_rate/d_optimizer"] == pytest.approx([0.1, 0.1 * 0.5**4, 0.1 * 0.5**8])
+    assert hist.history["learning_rate/g_optimizer"] == pytest.approx([0.02] * 3)
+    assert int(gan.optimizer.iterations) == 0 and int(gan.d_optimizer.iterations) == 12
+
+
+def test_a_model_without_any_optimizer_is_refused_when_fit_starts(tiny_data, tiny_model):
+    x, y = tiny_data
+    model = tiny_model()
+    logger = LearningRateLogger()
+    logger.set_model(model)
+    model.optimizer = None
+    with pytest.raises(ValueError, match="no optimizer"):
+        logger.on_train_begin()

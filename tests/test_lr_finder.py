@@ -219,9 +219,9 @@ class _Recorded:
 def test_plot_lr_finder_draws_the_curve_and_marks_the_suggestion():
     from toolkit.plots import plot_lr_finder
 
-    ax = plot_lr_finder(_Recorded(0.01))
+    ax = plot_lr_finder(_Recorded(0.01)).ax_
     assert ax.get_xscale() == "log"
-    assert ax.get_title() == "LR finder"
+    assert ax.get_title().startswith("LR finder: ")
     assert "learning rate" in ax.get_xlabel() and "loss" in ax.get_ylabel()
     curve = ax.get_lines()[0]
     assert len(curve.get_xdata()) == 50
@@ -237,7 +237,7 @@ def test_plot_lr_finder_on_given_axes_and_without_a_suggestion():
     from toolkit.plots import plot_lr_finder
 
     _, given = plt.subplots()
-    assert plot_lr_finder(_Recorded(None), ax=given) is given
+    assert plot_lr_finder(_Recorded(None), ax=given).ax_ is given
     assert len(given.get_lines()) == 1 and not given.texts
 
 
@@ -247,7 +247,7 @@ def test_plot_lr_finder_of_a_real_search(tiny_data, tiny_model):
     x, y = tiny_data
     finder = LRFinder(1e-4, 10.0)
     tiny_model().fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[finder])
-    ax = plot_lr_finder(finder)
+    ax = plot_lr_finder(finder).ax_
     assert len(ax.get_lines()[0].get_xdata()) == len(finder.lrs)
     assert any(f"{finder.suggestion:.2g}" in t.get_text() for t in ax.texts)
 
@@ -259,3 +259,78 @@ def test_plot_lr_finder_bad_input():
         plot_lr_finder([1, 2, 3])
     with pytest.raises(ValueError, match="has recorded nothing"):
         plot_lr_finder(LRFinder())
+
+
+# Real-world data and models (issue 15) ------------------------------------------------------------
+
+
+def _mlp(with_input, seed=0):
+    keras.utils.set_random_seed(seed)
+    layers = [keras.layers.Dense(16, activation="relu", name="hidden"), keras.layers.Dense(2, activation="softmax", name="out")]
+    model = keras.Sequential(([keras.Input((8,))] if with_input else []) + layers)
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    return model
+
+
+def test_a_sequential_without_input_is_searched_and_fully_restored(tiny_data):
+    """No keras.Input: no variables until the first batch (building the optimizer at on_train_begin crashed fit)."""
+    x, y = tiny_data
+    model = _mlp(with_input=False)
+    finder = LRFinder(1e-4, 1.0)
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0, callbacks=[finder])
+    assert len(finder.lrs) == 2 * 8 - 1, "the first batch builds the model at lr=0, the ramp takes the rest"
+    assert finder.lrs[0] == pytest.approx(1e-4) and finder.lrs[-1] == pytest.approx(1.0)
+    # Independent reference: the same seed builds the same initial weights in a twin made with keras.Input.
+    twin = _mlp(with_input=True)
+    _assert_same(twin.get_weights(), model.get_weights())
+    assert int(model.optimizer.iterations) == 0
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
+    assert all(not np.any(keras.ops.convert_to_numpy(v)) for v in model.optimizer.variables[2:])  # fresh Adam moments
+    # Later training is as if the search never happened.
+    for m in (model, twin):
+        m.fit(x, y, epochs=1, batch_size=64, shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_a_partial_last_batch_is_backed_out_with_its_size(tiny_model):
+    """100 samples in batches of 32: the last has 4. Keras weights its running mean by batch size."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(100, 8)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    model = tiny_model()
+    finder = LRFinder(1e-12, 1e-11, beta=0.0)  # negligible LR: every batch sees the same weights
+    model.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0, callbacks=[finder])
+    per_batch = [model.evaluate(x[i : i + 32], y[i : i + 32], verbose=0)[0] for i in range(0, 100, 32)]
+    assert finder.batch_losses == pytest.approx(per_batch * 2, rel=1e-4)
+    # The equal-size back-out is what went wrong: it misreads the 4-sample batch.
+    sizes = np.array([32, 32, 32, 4])
+    means = np.cumsum(np.array(per_batch) * sizes) / np.cumsum(sizes)
+    naive = batch_loss_from_running_mean(3, means[3], 2, means[2])
+    assert naive != pytest.approx(per_batch[3], rel=1e-2)
+
+
+def test_unshuffled_windowed_data_does_not_stop_during_the_warm_up():
+    """Early windows of a series can be far easier than later ones; that is no divergence."""
+    t = np.arange(1200, dtype="float32")
+    series = np.where(t < 100, 0.0, np.sin(t / 20.0) * 3.0).astype("float32")
+    data = keras.utils.timeseries_dataset_from_array(
+        series[:-1, None], series[10:], sequence_length=10, batch_size=32, shuffle=False
+    )
+
+    def search(finder_class):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((10, 1)), keras.layers.Conv1D(4, 3, activation="relu"),
+                                  keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1)])
+        model.compile(keras.optimizers.SGD(), "mse")
+        finder = finder_class(1e-6, 1e-4)
+        model.fit(data, epochs=1, verbose=0, callbacks=[finder])
+        return finder
+
+    class NoWarmup(LRFinder):
+        min_warmup, warmup_fraction = 0, 0.0
+
+    assert search(NoWarmup).diverged, "without a warm-up the easy first windows read as divergence"
+    finder = search(LRFinder)
+    assert not finder.diverged
+    assert len(finder.lrs) == len(data)

@@ -100,11 +100,24 @@ def test_gradient_monitor_refuses_bad_input(tiny_data):
     with pytest.raises(ValueError, match="small"):
         GradientMonitor((np.zeros((5000, 8)), np.zeros(5000)))
     with pytest.raises(TypeError, match="numbers"):
-        GradientMonitor((np.array([["a"] * 8] * 4), np.zeros(4)))
+        GradientMonitor((x[:4], np.array(["a", "b", "c", "d"])))  # labels must be numbers
     with pytest.raises(ValueError, match="every"):
         GradientMonitor((x, y), every=0)
     with pytest.raises(TypeError, match="every"):
         GradientMonitor((x, y), every=1.5)
+
+
+def test_a_text_probe_is_refused_at_train_begin_by_a_model_that_takes_numbers(tiny_data):
+    x, y = tiny_data
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    text = np.array([["a b c"]] * 4)
+    for monitor in (GradientMonitor((text, y[:4])), ActivationMonitor(text)):
+        seen = []
+        stop = keras.callbacks.LambdaCallback(on_train_batch_begin=lambda *_: seen.append(1))
+        with pytest.raises(ValueError, match="holds strings"):
+            _fit(model, x, y, [monitor, stop], epochs=1)
+        assert not seen, "refused before the first batch"
 
 
 def test_gradient_monitor_needs_kernels_and_a_loss(tiny_data):
@@ -223,3 +236,242 @@ def test_activation_monitor_refuses_bad_input_and_subclassed_models(tiny_data):
     model.compile("sgd", "mse")
     with pytest.raises(ValueError, match="keras.Input"):
         _fit(model, x, np.zeros((len(x), 2), "float32"), [ActivationMonitor(x[:8])], epochs=1)
+
+
+# Real-world models (issue 15): one watched layer, LSTM, nested backbones, compute_loss overrides,
+# recompiling, mixed precision, several inputs and outputs. References are computed independently:
+# a sub-model keras.Model(inputs, layer.output) for activations, a tf.GradientTape for gradients.
+
+
+def _stats(values, relu=True):
+    """act_std and dead_fraction of one layer's output, by NumPy."""
+    values = np.asarray(values, dtype="float64")
+    per_unit = np.abs(values).reshape(-1, values.shape[-1])
+    return float(values.std()), float(np.mean(per_unit.max(axis=0) == 0))
+
+
+def _tape_norms(model, x, y, kernels, loss_fn):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, model(x, training=False))
+    return [float(tf.norm(g)) for g in tape.gradient(loss, kernels)]
+
+
+def test_activation_monitor_on_a_one_dense_model_matches_a_sub_model(tiny_data):
+    """One watched layer: Keras returns a bare tensor, not a list (this crashed fit after epoch 1)."""
+    x, y = tiny_data
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(3, activation="relu", name="only")])
+    model.compile("sgd", "mse")
+    monitor = ActivationMonitor(x[:40])
+    hist = _fit(model, x, np.zeros((len(x), 3), "float32"), [monitor], epochs=2)
+    assert len(hist.history["act_std/only"]) == 2
+    reference = keras.Model(model.inputs[0], model.get_layer("only").output)(x[:40])
+    std, dead = _stats(reference)
+    assert monitor.last["act_std/only"] == pytest.approx(std, rel=1e-5)
+    assert monitor.last["dead_fraction/only"] == pytest.approx(dead)
+
+
+def test_activation_monitor_on_an_lstm_model_matches_a_sub_model():
+    rng = np.random.default_rng(2)
+    tokens = rng.integers(1, 50, size=(64, 12))
+    labels = rng.integers(0, 2, size=(64,)).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((12,), dtype="int32"),
+            keras.layers.Embedding(50, 8),
+            keras.layers.LSTM(6),
+            keras.layers.Dense(1, activation="sigmoid", name="score"),
+        ]
+    )
+    model.compile("adam", "binary_crossentropy")
+    act, grad = ActivationMonitor(tokens[:20]), GradientMonitor((tokens[:20], labels[:20]))
+    hist = _fit(model, tokens, labels, [act, grad], epochs=2)
+    assert len(hist.history["act_std/score"]) == 2
+    reference = keras.Model(model.inputs[0], model.get_layer("score").output)(tokens[:20])
+    assert act.last["act_std/score"] == pytest.approx(_stats(reference)[0], rel=1e-5)
+    assert act.last["dead_fraction/score"] == pytest.approx(_stats(reference)[1])
+    lstm = model.layers[1]
+    expected = _tape_norms(
+        model, tokens[:20], labels[:20], [lstm.cell.kernel, model.get_layer("score").kernel],
+        lambda t, p: tf.reduce_mean(keras.losses.binary_crossentropy(t[:, None], p)),
+    )
+    assert grad.last["score"] == pytest.approx(expected[1], rel=1e-4)
+
+
+def _backbone_model(trainable):
+    keras.utils.set_random_seed(0)
+    inner = keras.Input((8,))
+    h = keras.layers.Dense(6, activation="relu", name="bb_hidden")(inner)
+    h = keras.layers.Dense(5, activation="tanh", name="bb_top")(h)
+    backbone = keras.Model(inner, h, name="backbone")
+    backbone.trainable = trainable
+    inputs = keras.Input((8,))
+    outputs = keras.layers.Dense(2, activation="softmax", name="head")(backbone(inputs, training=False))
+    model = keras.Model(inputs, outputs)
+    model.compile(keras.optimizers.SGD(0.05), "sparse_categorical_crossentropy")
+    return model, backbone
+
+
+def test_both_monitors_open_a_nested_backbone_and_agree(tiny_data):
+    x, y = tiny_data
+    model, backbone = _backbone_model(trainable=True)
+    act, grad = ActivationMonitor(x[:50]), GradientMonitor((x[:50], y[:50]))
+    _fit(model, x, y, [act, grad], epochs=1)
+    assert act.layer_names == grad.layer_names == ["bb_hidden", "bb_top", "head"]
+    for name in ("bb_hidden", "bb_top"):
+        reference = keras.Model(backbone.input, backbone.get_layer(name).output)(x[:50])
+        std, dead = _stats(reference)
+        assert act.last[f"act_std/{name}"] == pytest.approx(std, rel=1e-5)
+    assert act.last["dead_fraction/bb_hidden"] == pytest.approx(_stats(keras.Model(
+        backbone.inputs, backbone.get_layer("bb_hidden").output)(x[:50]))[1])
+    kernels = [backbone.get_layer("bb_hidden").kernel, backbone.get_layer("bb_top").kernel, model.get_layer("head").kernel]
+    expected = _tape_norms(model, x[:50], y[:50], kernels,
+                           lambda t, p: tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(t, p)))
+    assert [grad.last[n] for n in grad.layer_names] == pytest.approx(expected, rel=1e-5)
+
+
+def _tripled(y_true, y_pred):
+    return 3.0 * keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+
+
+def test_gradient_monitor_follows_unfreezing_and_a_new_loss(tiny_data):
+    """The probe is rebuilt after a recompile: new trainable kernels, new loss (it kept the stale ones)."""
+    x, y = tiny_data
+    model, backbone = _backbone_model(trainable=False)
+    grad = GradientMonitor((x[:50], y[:50]))
+    _fit(model, x, y, [grad], epochs=1)
+    assert grad.layer_names == ["head"]
+    backbone.trainable = True
+    model.compile(keras.optimizers.SGD(0.01), _tripled)
+    hist = _fit(model, x, y, [grad], epochs=2, initial_epoch=1)
+    assert grad.layer_names == ["bb_hidden", "bb_top", "head"] and "grad_norm/bb_top" in hist.history
+    kernels = [model.get_layer("backbone").get_layer(n).kernel for n in ("bb_hidden", "bb_top")]
+    expected = _tape_norms(model, x[:50], y[:50], kernels + [model.get_layer("head").kernel],
+                           lambda t, p: tf.reduce_mean(_tripled(t, p)))
+    assert [grad.last[n] for n in grad.layer_names] == pytest.approx(expected, rel=1e-5)
+
+
+class Distiller(keras.Model):
+    """keras.io's Distiller, shrunk: compute_loss overridden without a `training` argument."""
+
+    def __init__(self, student, teacher):
+        super().__init__()
+        self.student, self.teacher = student, teacher
+
+    def compile(self, optimizer, alpha=0.5):
+        super().compile(optimizer=optimizer)
+        self.alpha = alpha
+
+    def call(self, x):
+        return self.student(x)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, allow_empty=False):
+        teacher = self.teacher(x, training=False)
+        hard = keras.losses.sparse_categorical_crossentropy(y, y_pred)
+        soft = keras.losses.kl_divergence(teacher, y_pred)
+        return keras.ops.mean(self.alpha * hard + (1 - self.alpha) * soft)
+
+
+def test_gradient_monitor_probes_a_compute_loss_override_without_training(tiny_data):
+    x, y = tiny_data
+
+    def mlp(name, seed):
+        keras.utils.set_random_seed(seed)
+        return keras.Sequential([keras.Input((8,)), keras.layers.Dense(6, activation="relu", name=f"{name}_h"),
+                                 keras.layers.Dense(2, activation="softmax", name=f"{name}_out")], name=name)
+
+    student, teacher = mlp("student", 0), mlp("teacher", 1)
+    teacher.trainable = False
+    distiller = Distiller(student, teacher)
+    distiller.compile(keras.optimizers.Adam(0.01))
+    grad = GradientMonitor((x[:40], y[:40]))
+    _fit(distiller, x, y, [grad], epochs=1)
+    assert grad.layer_names == ["student_h", "student_out"]
+    kernels = [student.get_layer("student_h").kernel, student.get_layer("student_out").kernel]
+    with tf.GradientTape() as tape:
+        p = student(x[:40], training=False)
+        t = teacher(x[:40], training=False)
+        loss = tf.reduce_mean(0.5 * keras.losses.sparse_categorical_crossentropy(y[:40], p)
+                              + 0.5 * keras.losses.kl_divergence(t, p))
+    expected = [float(tf.norm(g)) for g in tape.gradient(loss, kernels)]
+    assert [grad.last[n] for n in grad.layer_names] == pytest.approx(expected, rel=1e-5)
+
+
+def _two_in_two_out():
+    keras.utils.set_random_seed(0)
+    a, b = keras.Input((8,), name="a"), keras.Input((3,), name="b")
+    h = keras.layers.Dense(6, activation="relu", name="trunk")(keras.layers.Concatenate()([a, b]))
+    cls = keras.layers.Dense(2, activation="softmax", name="cls")(h)
+    reg = keras.layers.Dense(1, name="reg")(h)
+    return keras.Model({"a": a, "b": b}, {"cls": cls, "reg": reg})
+
+
+def test_monitors_support_several_inputs_and_outputs(tiny_data):
+    x, y = tiny_data
+    rng = np.random.default_rng(4)
+    inputs = {"a": x, "b": rng.normal(size=(len(x), 3)).astype("float32")}
+    targets = {"cls": y, "reg": x[:, :1] * 2.0}
+    model = _two_in_two_out()
+    model.compile("adam", loss={"cls": "sparse_categorical_crossentropy", "reg": "mse"},
+                  loss_weights={"cls": 1.0, "reg": 0.5})
+    probe_x = {k: v[:30] for k, v in inputs.items()}
+    probe_y = {k: v[:30] for k, v in targets.items()}
+    act, grad = ActivationMonitor(probe_x), GradientMonitor((probe_x, probe_y))
+    _fit(model, inputs, targets, [act, grad], epochs=1)
+    trunk = keras.Model(model.input, model.get_layer("trunk").output)(probe_x)
+    assert act.last["act_std/trunk"] == pytest.approx(_stats(trunk)[0], rel=1e-5)
+    kernels = [model.get_layer(n).kernel for n in ("trunk", "cls", "reg")]
+    with tf.GradientTape() as tape:
+        out = model(probe_x, training=False)
+        loss = (tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(probe_y["cls"], out["cls"]))
+                + 0.5 * tf.reduce_mean(keras.losses.mean_squared_error(probe_y["reg"], out["reg"])))
+    expected = [float(tf.norm(g)) for g in tape.gradient(loss, kernels)]
+    assert [grad.last[n] for n in ("trunk", "cls", "reg")] == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_kernel_without_gradient_is_nan_with_one_warning(tiny_data):
+    """An output with no loss gets no gradient: NaN (not measured), never 0 (read as vanishing)."""
+    x, y = tiny_data
+    model = _two_in_two_out()
+    model.compile("adam", loss={"cls": "sparse_categorical_crossentropy", "reg": None})
+    b = np.zeros((len(x), 3), "float32")
+    grad = GradientMonitor(({"a": x[:30], "b": b[:30]}, {"cls": y[:30], "reg": x[:30, :1]}))
+    with pytest.warns(UserWarning, match=r"\['reg'\].*NaN") as record:
+        hist = _fit(model, {"a": x, "b": b}, {"cls": y, "reg": x[:, :1]}, [grad], epochs=2)
+    assert sum("GradientMonitor" in str(w.message) for w in record) == 1
+    assert all(math.isnan(v) for v in hist.history["grad_norm/reg"])
+    assert all(v > 0 for v in hist.history["grad_norm/cls"])
+
+
+@pytest.mark.parametrize("factor", [1.0, 1e-7])
+def test_gradient_monitor_under_mixed_float16_differentiates_the_scaled_loss(tiny_data, factor):
+    """With a loss this small, unscaled float16 gradients underflow to 0: Keras scales the loss, and so must we."""
+    x, y = tiny_data
+
+    def loss(t, p):
+        return factor * keras.losses.sparse_categorical_crossentropy(t, p)
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu", name="hidden"),
+                                  keras.layers.Dense(2, name="logits"),
+                                  keras.layers.Activation("softmax", dtype="float32")])
+        model.compile(keras.optimizers.SGD(0.05), loss)
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        grad = GradientMonitor((x[:50], y[:50]))
+        _fit(model, x, y, [grad], epochs=1)
+        weights = model.get_weights()
+    finally:
+        keras.config.set_dtype_policy(previous)
+    # Reference: the same weights in float32, differentiated plainly.
+    keras.utils.set_random_seed(0)
+    twin = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu", name="hidden"),
+                             keras.layers.Dense(2, name="logits"), keras.layers.Activation("softmax")])
+    twin.set_weights(weights)
+    kernels = [twin.get_layer("hidden").kernel, twin.get_layer("logits").kernel]
+    expected = _tape_norms(twin, x[:50], y[:50], kernels, lambda t, p: tf.reduce_mean(loss(t, p)))
+    assert min(expected) > 0
+    assert [grad.last["hidden"], grad.last["logits"]] == pytest.approx(expected, rel=2e-2)

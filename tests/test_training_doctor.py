@@ -373,3 +373,14 @@ def test_a_snapshot_stays_on_the_device_and_restores_the_values_it_was_taken_at(
     assert all_finite(model)
     model.layers[0].kernel.assign(np.full(model.layers[0].kernel.shape, np.inf, "float32"))
     assert not all_finite(model)
+
+
+def test_text_validation_data_is_refused_at_train_begin_by_a_model_that_takes_numbers():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    doctor = TrainingDoctor(validation_data=(np.array(["a", "b"]), np.array([0, 1])), verbose=False)
+    seen = []
+    count = keras.callbacks.LambdaCallback(on_train_batch_begin=lambda *_: seen.append(1))
+    with pytest.raises(ValueError, match="holds strings"):
+        model.fit(np.zeros((4, 3)), np.array([0, 1, 0, 1]), epochs=1, verbose=0, callbacks=[doctor, count])
+    assert not seen

@@ -74,6 +74,17 @@ def check_one_of(name: str, value, options) -> object:
     return value
 
 
+def is_text(value) -> bool:
+    """True for an array of strings (a text model's input): NumPy reads them as str, bytes or object arrays."""
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):
+        return False
+    if arr.dtype.kind in "US":
+        return True
+    return arr.dtype == object and arr.size > 0 and all(isinstance(v, (str, bytes)) for v in arr.ravel()[:64])
+
+
 def check_array(
     name: str,
     value,

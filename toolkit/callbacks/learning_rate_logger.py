@@ -35,6 +35,18 @@ class LearningRateLogger(keras.callbacks.Callback):
     ``per_batch=True``, which also records the rate of every batch (every
     k-th with ``steps_per_execution=k``) in ``batch_lrs``.
 
+    A model that trains with optimizers of its own (a GAN's custom
+    ``train_step`` with ``self.d_optimizer`` and ``self.g_optimizer``; its
+    ``compile`` may leave Keras's default optimizer in ``model.optimizer``,
+    which never steps) gets one key per optimizer that really steps:
+    ``learning_rate`` for ``model.optimizer`` and
+    ``learning_rate/<attribute>`` for the others. Which optimizers step is
+    read from their ``iterations`` at the end of the first epoch; an
+    optimizer that did not step then is not logged. ``lrs`` follows the
+    first logged one, ``batch_lrs`` ``model.optimizer`` (or the first
+    optimizer attribute when there is none); ``lrs_by_key`` holds them all.
+    A model with no optimizer at all is refused when ``fit`` starts.
+
     The rate is read from the optimizer's own step counter, never counted
     here, so it stays right when a fit resumes (``initial_epoch``,
     ``BackupAndRestore``). The records are reset when a fit begins.
@@ -44,6 +56,7 @@ class LearningRateLogger(keras.callbacks.Callback):
 
     Attributes:
         lrs: the learning rate logged for each epoch of the last fit.
+        lrs_by_key: every logged learning rate, by log key.
         batch_lrs: with ``per_batch=True``, the learning rate of each batch.
 
     Example:
@@ -61,28 +74,72 @@ class LearningRateLogger(keras.callbacks.Callback):
         self.per_batch = per_batch
         self.lrs: list[float] = []
         self.batch_lrs: list[float] = []
-        self._epoch_lr = None
+        self.lrs_by_key: dict[str, list[float]] = {}
+        self._epoch_lrs = None
 
     def on_train_begin(self, logs=None):
+        self._optimizers = model_optimizers(self.model)
+        if not self._optimizers:
+            raise ValueError(
+                f"LearningRateLogger found no optimizer on model {self.model.name!r}: neither "
+                "`model.optimizer` (set by compile) nor an Optimizer attribute (e.g. `self.g_optimizer`). "
+                "Compile the model with an optimizer before fitting with this callback."
+            )
+        self._start = {key: _iterations(opt) for key, opt in self._optimizers.items()}
+        self._logged = None  # decided at the end of the first epoch: the optimizers that stepped
         self.lrs = []
         self.batch_lrs = []
-        self._epoch_lr = None
+        self.lrs_by_key = {}
+        self._epoch_lrs = None
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_lr = None
+        self._epoch_lrs = None
+
+    def _read(self) -> dict[str, float]:
+        return {key: current_learning_rate(opt) for key, opt in self._optimizers.items()}
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self._epoch_lr is None or self.per_batch:
-            lr = current_learning_rate(self.model.optimizer)
-            if self._epoch_lr is None:
-                self._epoch_lr = lr
+        if self._epoch_lrs is None or self.per_batch:
+            lrs = self._read()
+            if self._epoch_lrs is None:
+                self._epoch_lrs = lrs
             if self.per_batch:
-                self.batch_lrs.append(lr)
+                self.batch_lrs.append(next(iter(lrs.values())))
 
     def on_epoch_end(self, epoch, logs=None):
-        lr = self._epoch_lr
-        if lr is None:  # an epoch without batches: read it now
-            lr = current_learning_rate(self.model.optimizer)
-        self.lrs.append(lr)
+        lrs = self._epoch_lrs
+        if lrs is None:  # an epoch without batches: read it now
+            lrs = self._read()
+        if self._logged is None:
+            stepped = [key for key, opt in self._optimizers.items() if _iterations(opt) > self._start[key]]
+            self._logged = stepped or list(self._optimizers)[:1]
+        values = {key: lrs[key] for key in self._logged}
+        for key, lr in values.items():
+            self.lrs_by_key.setdefault(key, []).append(lr)
+        self.lrs.append(next(iter(values.values())))
         if logs is not None:
-            logs["learning_rate"] = lr
+            logs.update(values)
+
+
+def _iterations(optimizer) -> int:
+    return int(keras.ops.convert_to_numpy(optimizer.iterations))
+
+
+def model_optimizers(model) -> dict[str, keras.optimizers.Optimizer]:
+    """The optimizers a model may step, keyed by the log key of their learning rate.
+
+    ``model.optimizer`` (from ``compile``) is ``"learning_rate"``; an
+    Optimizer held in another attribute of the model, as a GAN's custom
+    ``train_step`` uses (``self.d_optimizer``, ``self.g_optimizer``), is
+    ``"learning_rate/<attribute>"``.
+    """
+    found = {}
+    main = getattr(model, "optimizer", None)
+    if isinstance(main, keras.optimizers.Optimizer):
+        found["learning_rate"] = main
+    for name, value in vars(model).items():
+        if name.startswith("_") or name == "optimizer" or not isinstance(value, keras.optimizers.Optimizer):
+            continue
+        if all(value is not other for other in found.values()):
+            found[f"learning_rate/{name}"] = value
+    return found

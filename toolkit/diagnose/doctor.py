@@ -16,7 +16,7 @@ from toolkit.diagnose.run import num, times
 from toolkit.diagnose.snapshot import Snapshot, all_finite, non_finite_layer
 from toolkit.history import from_epoch_logs
 from toolkit.labels import class_indices
-from toolkit.validation import check_array, check_same_length, received
+from toolkit.validation import check_array, check_same_length, is_text, received
 
 #: Batch rules wait this many batches: a running mean of fewer is one unlucky batch away from anything.
 BATCH_WARMUP = 5
@@ -161,7 +161,7 @@ class TrainingDoctor(keras.callbacks.Callback):
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise TypeError(f"`validation_data` must be a pair (x, y) of arrays. {received('validation_data', validation_data)}")
-            x = check_array("validation_data[0] (x)", validation_data[0])
+            x = check_array("validation_data[0] (x)", validation_data[0], numeric=not is_text(validation_data[0]))
             y = class_indices(validation_data[1], name="validation_data[1] (y)")
             check_same_length(x=x, y=y)
             self.validation_data = (x, y)
@@ -186,6 +186,13 @@ class TrainingDoctor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
+        if self.validation_data is not None and is_text(self.validation_data[0]):
+            inputs = getattr(self.model, "inputs", None) or []
+            if inputs and not any("string" in str(getattr(t, "dtype", "")) for t in inputs):
+                raise ValueError(
+                    f"`validation_data`: x holds strings, but model {self.model.name!r} takes numbers. Pass the x the "
+                    f"model takes. Received: validation_data[0] of dtype {self.validation_data[0].dtype}"
+                )
         self._k = num_classes_of(self.model)
         self._classifier = classifier_output(self.model)
         if self.validation_data is not None and self._classifier is not None:
