@@ -28,7 +28,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || "$$(tools/find_python.sh $(PYTHON))" -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip 2>&1 | $(PIP_FILTER)
 	@$(PY) -m pip install -q -r requirements.txt -e . 2>&1 | $(PIP_FILTER)
-	@$(PY) -c "import tensorflow, keras, toolkit" 
+	@$(PY) -c "from toolkit.quiet import import_tensorflow; import_tensorflow(); import keras, toolkit"
 	@touch $(STAMP)
 	@echo "$(VENV) is ready."
 
@@ -53,9 +53,11 @@ STACKS ?= oldest newest
 test-compat:  ## unit tests + notebooks on the oldest pins (Python 3.12) and the newest versions (3.13)
 	tools/test_compat.sh $(STACKS)
 
-run: venv  ## execute every notebook headless into build/ and print a summary (FULL=1 for full size)
+run: venv  ## execute every notebook headless into build/, print a summary, build build/site/ (FULL=1 for full size)
 	$(if $(filter-out 0 1,$(FULL)),$(error FULL must be 0 (fast, the default) or 1 (full size); got FULL=$(FULL)))
-	$(PY) -m toolkit run --out build $(if $(filter 1,$(FULL)),--full,)
+	@status=0; $(PY) -m toolkit run --out build $(if $(filter 1,$(FULL)),--full,) || status=$$?; \
+	if [ $$status -ne 130 ] && [ $$status -ne 143 ]; then $(PY) -m toolkit site --build build || status=$${status/#0/1}; fi; \
+	exit $$status
 
 site: venv  ## the course site from make run's notebooks -> build/site/index.html (links and images checked)
 	@ls build/[0-9][0-9]_*.ipynb >/dev/null 2>&1 || { echo "make site needs the executed notebooks in build/: run 'make run' first."; exit 2; }
