@@ -23,9 +23,8 @@ from toolkit.diagnose.run import make_run
 from toolkit.history import MAX_FILE_BYTES, EpochHistory, from_epoch_logs, read_history, read_runs
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-REAL_RUNS = pathlib.Path("/work/shared/real_runs/runs")
-if not REAL_RUNS.is_dir():
-    REAL_RUNS = ROOT / "benchmarks" / "doctor" / "real_runs" / "runs"
+#: The real CSVLogger files of public repositories, copied with their provenance into the doctor's benchmark.
+REAL_RUNS = ROOT / "benchmarks" / "doctor" / "real_runs" / "runs"
 
 
 def _data():

@@ -77,6 +77,35 @@ class TestNotebook:
         for part in ("what we learned", "exercises"):
             assert part in headings, f"missing section: {part}"
 
+    def test_american_spelling(self, path):
+        """One spelling variant throughout, American, as Keras's own names and docs use."""
+        nb = nbformat.read(path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            found = sorted({m.group(0) for m in BRITISH.finditer(_src(cell))})
+            assert not found, f"cell {i} uses British spelling: {found}"
+
+
+#: British spellings that have an American variant (normalise -> normalize, behaviour -> behavior, ...).
+BRITISH = re.compile(
+    r"\b(?:\w*(?:initialis|normalis|regularis|optimis|memoris|recognis|generalis|minimis|maximis|visualis"
+    r"|summaris|standardis|randomis|parameteris|vectoris|tokenis|realis|utilis|stabilis|penalis|emphasis|categoris"
+    r"|characteris|specialis|organis|synchronis|serialis)(?:e|es|ed|ing|ation|ations|er|ers)"
+    r"|\w*(?:behaviour|colour|favour|neighbour|flavour|honour|labour)\w*|\w*centre[sd]?|centring"
+    r"|\w*(?:labell|modell|travell|cancell|signall)(?:ed|ing|er|ers)|analys(?:e|ed|es|ing)|learnt|grey|whilst"
+    r"|catalogue|artefacts?|judgement)\b",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("text", ["normalise", "Behaviour", "re-centres", "unlabelled", "initialisation", "learnt"])
+def test_british_pattern_catches(text):
+    assert BRITISH.search(f"a {text} here"), text
+
+
+@pytest.mark.parametrize("text", ["normalize", "behavior", "noise", "exercise", "emphasis", "labeled", "learned", "center"])
+def test_british_pattern_spares_american(text):
+    assert not BRITISH.search(f"a {text} here"), text
+
 
 def _py2nb():
     import importlib.util
