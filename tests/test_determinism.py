@@ -236,9 +236,11 @@ def determinism_on():
 
     from toolkit.determinism import seed_everything
 
+    was_on = config.is_op_determinism_enabled()
     seed_everything(0)
     yield config
-    seed_everything(0)  # leave op determinism on, as the other tests expect
+    # Leave op determinism as this process had it: later tests compare in-process runs with subprocess runs.
+    seed_everything(0, deterministic=was_on)
 
 
 def _failing_once(model, error):

@@ -99,6 +99,19 @@ def toolkit_callbacks(xv, yv):
     ]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _op_determinism_off():
+    """The killed run is a fresh process without op determinism: the in-process runs must compute alike."""
+    from tensorflow.python.framework import config
+
+    from toolkit.determinism import seed_everything
+
+    was_on = config.is_op_determinism_enabled()
+    seed_everything(0, deterministic=False)
+    yield
+    seed_everything(0, deterministic=was_on)
+
+
 @pytest.fixture(scope="module")
 def data():
     return make_data()
@@ -275,7 +288,7 @@ def backup_problem(cells: list[str]) -> str | None:
     """Why the notebook's training would not resume in full mode, or None."""
     import ast
 
-    fits = [src for src in cells if ".fit(" in src and "callbacks" in src]
+    fits = [src for src in cells if (".fit(" in src or "fit_or_retry(" in src) and "callbacks" in src]
     if not any("BackupAndRestore(" in src for src in fits):
         return "the training cell must pass keras.callbacks.BackupAndRestore"
     tree = ast.parse("\n".join(cells))
