@@ -104,12 +104,9 @@ def environment() -> dict:
     import keras
     import tensorflow as tf
 
-    gpus = []
-    for device in tf.config.list_physical_devices("GPU"):
-        try:
-            gpus.append(tf.config.experimental.get_device_details(device).get("device_name", device.name))
-        except (ValueError, RuntimeError):
-            gpus.append(device.name)
+    from toolkit.hardware import gpu_names
+
+    gpus = gpu_names()
     return {
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
