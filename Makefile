@@ -49,8 +49,8 @@ test-gpu: venv  ## unit tests + every notebook in FULL mode on a GPU
 
 # The oldest supported pins (Python 3.12) and the newest releases (Python 3.13), each in a
 # fresh venv with the toolkit pip-installed from the checkout, not editable. About 2 x (install + make test).
-STACKS ?= oldest newest
-test-compat:  ## unit tests + notebooks on the oldest pins (Python 3.12) and the newest versions (3.13)
+STACKS ?= oldest newest colab
+test-compat:  ## unit tests + notebooks on the oldest pins (3.12) and the newest versions (3.13); notebooks on a Colab-like stack
 	tools/test_compat.sh $(STACKS)
 
 run: venv  ## execute every notebook headless into build/, print a summary, build build/site/ (FULL=1 for full size)

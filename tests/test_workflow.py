@@ -78,6 +78,7 @@ def test_compat_job_covers_oldest_pins_newest_pins_and_python_310_and_313(workfl
     assert any(label.startswith("ubuntu") for label in _labels(job))
     cells = {(str(c["stack"]), str(c["python"])) for c in job["strategy"]["matrix"]["include"]}
     assert ("oldest", "3.12") in cells, "the oldest pins run on Colab's Python of that time"
+    assert ("colab", "3.12") in cells, "Colab's preinstalled stack, then the setup cell's pip line"
     assert {"3.10", "3.13"} <= {python for stack, python in cells if stack == "newest"}
     assert job["strategy"].get("fail-fast") is False, "one failing cell must not hide the others"
     (run,) = _runs(job)
@@ -102,7 +103,30 @@ def test_make_test_compat_runs_the_compat_script():
     recipe = re.search(r"^test-compat:.*\n((?:\t.*\n)+)", text, flags=re.M)
     assert recipe, "the Makefile needs a test-compat target"
     assert "tools/test_compat.sh $(STACKS)" in recipe.group(1)
-    assert re.search(r"^STACKS \?= oldest newest$", text, flags=re.M)
+    assert re.search(r"^STACKS \?= oldest newest colab$", text, flags=re.M)
     script = (ROOT / "tools" / "test_compat.sh").read_text()
     assert "-c constraints/oldest.txt" in script and '"$SRC[course,test]"' in script
     assert "pip install -e" not in script, "compat installs the toolkit the way Colab does: not editable"
+
+
+def test_colab_stack_starts_below_the_keras_floor_and_runs_the_setup_cells_own_pip_line():
+    from packaging.requirements import Requirement
+
+    pins = {}
+    for line in (ROOT / "constraints" / "colab-2025.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, version = line.split("==")
+            pins[name.strip()] = version.strip()
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    floors = {Requirement(r).name: Requirement(r).specifier for r in project["dependencies"]}
+    # The point of the stack: Colab keeps a Keras that our floor refuses, so the pip line must upgrade it.
+    assert pins["keras"] == "3.10.0" and not floors["keras"].contains(pins["keras"]), (pins["keras"], floors["keras"])
+    assert pins["tensorflow"] == "2.19.0" and floors["tensorflow"].contains(pins["tensorflow"])
+    script = (ROOT / "tools" / "test_compat.sh").read_text()
+    assert "constraints/colab-2025.txt" in script and "COLAB_REQUIREMENT" in script, "the pip line comes from py2nb"
+    assert "git+file://" in script, "the GitHub URL is swapped for a clone of HEAD"

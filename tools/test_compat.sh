@@ -4,12 +4,15 @@
 #
 #   oldest: Python 3.12 with constraints/oldest.txt (every floor of pyproject.toml pinned)
 #   newest: the newest Python that pyenv has (3.13) with the newest releases
+#   colab:  Colab's preinstalled stack of late 2025 (Python 3.12, TensorFlow 2.19, Keras 3.10, ...;
+#           constraints/colab-2025.txt), then the notebooks' setup cell's own pip line, pointed at a
+#           git clone of this checkout's HEAD instead of GitHub, then every notebook (not the unit tests)
 #
 # The toolkit is installed the way the Colab setup cell installs it: pip from
 # the repository, not editable. The tests then run with that venv's `pytest`
 # from the repository root (the notebooks' kernels import the installed copy).
 #
-# Usage: tools/test_compat.sh [oldest|newest]...   (default: both)
+# Usage: tools/test_compat.sh [oldest|newest|colab]...   (default: all three)
 # Environment: COMPAT_PYTHON        (the interpreter, instead of python3.12 / python3.13),
 #              COMPAT_PYTEST_ARGS   (extra pytest arguments, e.g. "-x"),
 #              COMPAT_REUSE=1       (keep an existing venv instead of building a fresh one).
@@ -61,12 +64,41 @@ EOF
     echo "== test-compat $name passed (versions in build/compat-$name.txt)"
 }
 
+# Colab: the packages a Colab runtime had preinstalled, then exactly the setup cell's
+# `%pip install -q "training-deep-networks[course] @ git+https://github.com/..."`, with the
+# URL swapped for a clone of HEAD (so what is tested is what is committed, as on GitHub).
+run_colab() {
+    local python venv=".venv-compat-colab" clone requirement
+    python=$(find_python "${COMPAT_PYTHON:-python3.12}")
+    echo "== test-compat colab: $("$python" --version) in $venv"
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --upgrade pip 2>&1 | pip_quiet
+    "$venv/bin/python" -m pip install -q -r constraints/colab-2025.txt 2>&1 | pip_quiet
+    echo "   preinstalled: $("$venv/bin/python" -c 'import keras, tensorflow; print("tensorflow", tensorflow.__version__, "keras", keras.__version__)' 2>/dev/null)"
+    clone=$(mktemp -d)
+    git clone -q "$ROOT" "$clone/repo"
+    requirement=$("$venv/bin/python" -c "import re, sys; s = open('tools/py2nb.py').read(); print(re.search(r'COLAB_REQUIREMENT = f\"(.*)\"', s).group(1))")
+    requirement=${requirement/git+https:\/\/github.com\/\{REPOSITORY\}/git+file://$clone/repo}
+    echo "   the setup cell's pip line: %pip install -q \"$requirement\""
+    "$venv/bin/python" -m pip install -q "$requirement" 2>&1 | pip_quiet
+    rm -rf "$clone"
+    mkdir -p build
+    "$venv/bin/python" -m pip freeze --exclude training-deep-networks > build/compat-colab.txt
+    (cd / && "$ROOT/$venv/bin/python" -c "import keras, tensorflow, toolkit; print('   after the setup cell: tensorflow', tensorflow.__version__, 'keras', keras.__version__, 'toolkit', toolkit.__version__)")
+    TOOLKIT_MODE=fast TOOLKIT_OFFLINE=1 TF_CPP_MIN_LOG_LEVEL=2 MPLBACKEND=Agg \
+        "$venv/bin/pytest" -p no:cacheprovider ${COMPAT_PYTEST_ARGS:-} \
+        --nbval-lax --nbval-current-env --nbval-cell-timeout=600 notebooks/[0-9][0-9]_*.ipynb
+    echo "== test-compat colab passed (versions in build/compat-colab.txt)"
+}
+
 stacks=("$@")
-[ ${#stacks[@]} -gt 0 ] || stacks=(oldest newest)
+[ ${#stacks[@]} -gt 0 ] || stacks=(oldest newest colab)
 for stack in "${stacks[@]}"; do
     case $stack in
         oldest) python=$(find_python "${COMPAT_PYTHON:-python3.12}"); run_stack oldest "$python" -c constraints/oldest.txt ;;
         newest) python=$(find_python "${COMPAT_PYTHON:-python3.13}"); run_stack newest "$python" --upgrade ;;
-        *) echo "test-compat: unknown stack '$stack' (expected oldest or newest)" >&2; exit 2 ;;
+        colab) run_colab ;;
+        *) echo "test-compat: unknown stack '$stack' (expected oldest, newest or colab)" >&2; exit 2 ;;
     esac
 done
