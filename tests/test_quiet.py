@@ -84,7 +84,9 @@ def test_real_errors_and_python_warnings_pass_through_the_filter():
     )
     lines = _stderr(["-c", code]).splitlines()
     assert lines[0] == "E0000 00:00:1.0 1 bfc_allocator.cc:1] Out of memory"
-    assert lines[1].endswith("UserWarning: a real warning") and len(lines) == 2
+    assert lines[1].endswith("UserWarning: a real warning")
+    # Python 3.13 also prints the warning's source line for code given with -c; older ones can't.
+    assert lines[2:] in ([], ['  warnings.warn("a real warning")']), lines
 
 
 @pytest.mark.timeout(300)
