@@ -124,11 +124,109 @@ def test_the_planted_fault_is_named(results):
     assert len(planted) - len(misses) >= 0.9 * len(planted), misses
 
 
-@pytest.mark.xfail(strict=True, reason="1 of 16 healthy runs (healthy_mlp_lr1e-2_s0) gets a medium overfitting "
-                   "finding: its val_loss really rises 27% above its minimum; 6% > the 5% goal")
 def test_healthy_runs_get_no_confident_finding(results):
     healthy = [r for r in results if r["part"] == "healthy"]
-    assert len(healthy) >= 10
+    assert len(healthy) >= 32  # 8 configurations x 4 seeds: one false alarm is 3%, so "at most 5%" can be told
     alarms = [f"{r['name']}: {r['summary']}" for r in healthy
               if any(score.confident(s) for p, s in r["reported"].items() if p != "healthy")]
     assert len(alarms) <= 0.05 * len(healthy), alarms
+
+
+# Close variants of the real runs read the same ------------------------------------------------------
+
+
+def _variants(history):
+    """Close variants of one run, as other repositories would log it: ``{kind: history dict}``.
+
+    * ``noise<seed>``: every loss curve jittered by up to 1% of its level, never more than half of its median
+      epoch-to-epoch step (a run that moves 0.05% per epoch is not noisier than that);
+    * ``scaled x10`` / ``scaled x0.1``: the losses of a run without an accuracy (a regression: MSE/MAE have no
+      natural scale; a cross-entropy has one, ln k, so classifiers are not rescaled);
+    * ``one epoch less``: stopped an epoch earlier;
+    * ``epochs twice as long``: the means of consecutive pairs of epochs (twice the steps per epoch).
+
+    Unmeasured cells stay unmeasured (None); a measured NaN stays a NaN.
+    """
+    import numpy as np
+
+    keys = [k for k in history.keys if k != "epoch"]
+    values = {k: history.values[k].astype(float) for k in keys}
+    measured = {k: history.measured[k] for k in keys}
+    n = len(history)
+
+    def as_dict(vals, masks):
+        return {k: [float(v) if seen else None for v, seen in zip(vals[k], masks[k])] for k in vals}
+
+    out = {}
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        jittered = {}
+        for k, v in values.items():
+            if k.endswith("loss") and np.isfinite(v[measured[k]]).sum() > 2:
+                step = np.nanmedian(np.abs(np.diff(v[measured[k]])))
+                v = v + np.minimum(0.01 * np.abs(v), 0.5 * step) * rng.standard_normal(n)
+            jittered[k] = v
+        out[f"noise{seed}"] = as_dict(jittered, measured)
+    if not any("acc" in k for k in keys):
+        for factor in (10.0, 0.1):
+            out[f"scaled x{factor:g}"] = as_dict({k: v * factor if k.endswith("loss") else v
+                                                  for k, v in values.items()}, measured)
+    if n >= 6:
+        out["one epoch less"] = as_dict({k: v[:-1] for k, v in values.items()}, {k: m[:-1] for k, m in measured.items()})
+    if n >= 8:
+        m = n // 2 * 2
+        out["epochs twice as long"] = as_dict({k: v[n - m:].reshape(-1, 2).mean(axis=1) for k, v in values.items()},
+                                              {k: s[n - m:].reshape(-1, 2).all(axis=1) for k, s in measured.items()})
+    return out
+
+
+def test_close_variants_of_the_development_runs_read_the_same():
+    """Noise, scale, one epoch less, longer epochs: each kind of variant still reads 28 of 30 runs (93%) right."""
+    import math
+
+    from toolkit.diagnose import diagnose
+
+    rows = [r for r in score.load_labels(os.path.join(BENCH, "real_runs", "labels.csv"))
+            if r["confidence"] in score.SCORED_CONFIDENCE]
+    right, total, misses = {}, {}, []
+    for row in rows:
+        history = score.load_history(os.path.join(BENCH, "real_runs", "runs", f"{row['name']}.csv"))
+        expected = score.expectation(row, any_of=False)
+        for kind, variant in _variants(history).items():
+            reported = score.reading(diagnose(variant))
+            ok = score.judge(reported, expected)
+            total[kind] = total.get(kind, 0) + 1
+            right[kind] = right.get(kind, 0) + ok
+            if not ok:
+                misses.append(f"{kind}: {row['name']} ({row['label']}) -> {reported}")
+    assert set(total) >= {"noise0", "noise1", "noise2", "scaled x10", "scaled x0.1", "one epoch less",
+                          "epochs twice as long"}
+    for kind in total:
+        assert right[kind] >= math.ceil(28 / 30 * total[kind]), (kind, f"{right[kind]}/{total[kind]}", misses)
+
+
+def test_every_finding_cites_a_number_of_the_run_itself():
+    """Evidence in the run's own numbers: every finding on every stored run quotes at least one logged value
+    (to the 3 significant digits the evidence shows), not only derived ones such as means, ratios or shares."""
+    import re
+
+    import numpy as np
+
+    from toolkit.diagnose import diagnose
+    from toolkit.diagnose.run import make_run, num
+
+    bare = []
+    for part in ("real_runs", "planted"):
+        for row in score.load_labels(os.path.join(BENCH, part, "labels.csv")):
+            path = os.path.join(BENCH, part, "runs", f"{row['name']}.csv")
+            cm_path = path[: -len(".csv")] + ".confusion.csv"
+            confusion = np.loadtxt(cm_path, delimiter=",") if os.path.exists(cm_path) else None
+            history = score.load_history(path)
+            logged = {num(v) for values in make_run(history).series.values() for v in values if np.isfinite(v)}
+            if confusion is not None:
+                logged |= {num(v) for v in confusion.ravel()}
+            for finding in diagnose(history, confusion=confusion):
+                quoted = set(re.findall(r"\d+(?:\.\d+)?(?:e[+-]\d+)?", finding.evidence))
+                if finding.problem != "healthy" and not quoted & logged:
+                    bare.append(f"{row['name']}: {finding.problem}: {finding.evidence}")
+    assert not bare, bare

@@ -109,7 +109,7 @@ def test_a_keras_history_is_read_with_its_epoch_numbers():
         history = {"loss": [1.0, 0.6, 0.4, 0.3, 0.2, 0.15, 0.1, 0.08], "val_loss": [1.0, 0.7, 0.55, 0.5, 0.56, 0.62, 0.68, 0.72]}
         epoch = list(range(10, 18))  # resumed at epoch 10
 
-    assert "around epoch 14" in diagnose(FakeHistory())["overfitting"].evidence
+    assert "(0.5 at epoch 14;" in diagnose(FakeHistory())["overfitting"].evidence
 
 
 # Bad input ----------------------------------------------------------------------------------------
@@ -432,3 +432,26 @@ def test_the_doctor_command_runs_as_a_module_without_tensorflow(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "underfitting" in done.stdout
+
+
+def test_weak_evidence_reads_as_possible_at_low_severity(tmp_path, capsys):
+    """A short run whose val_loss rose 3 epochs in a row by 17%: "possible overfitting", in every rendering."""
+    from toolkit.__main__ import main
+
+    hist = {"loss": [1.0, 0.7, 0.5, 0.4, 0.33, 0.28, 0.24], "val_loss": [0.9, 0.7, 0.6, 0.55, 0.58, 0.61, 0.645]}
+    report = diagnose(hist)
+    finding = report["overfitting"]
+    assert finding.severity == "low" and finding.label == "possible overfitting"
+    # the run's own numbers: its minimum 0.55 at epoch 4, its last value 0.645, (0.645 - 0.55) / 0.55 = 17%
+    assert "3 of the 3 validations" in finding.evidence and "0.55 at epoch 4" in finding.evidence
+    assert "0.645 (17% above)" in finding.evidence
+    assert str(finding).startswith("possible overfitting (low): val_loss rose")
+    assert str(report).startswith("Training doctor: possible overfitting (7 epochs)\n🟡 possible overfitting [low]:")
+    assert "🟡 possible **`overfitting`** (low):" in report._repr_markdown_()
+    path = tmp_path / "short.csv"
+    _write_csv(path, hist)
+    assert main(["doctor", str(path)]) == 0
+    assert "possible overfitting [low]" in capsys.readouterr().out
+    # a confident finding keeps its plain name
+    medium = Finding("overfitting", "medium", "val_loss rose 41%", REMEDIES["overfitting"])
+    assert medium.label == "overfitting" and "possible" not in str(Diagnosis([medium]))

@@ -6,7 +6,7 @@
 * A pair of classes mostly mistaken for each other is ``class_confusion``;
   the lecture names data imbalance and an insufficient dataset as causes.
 * A class with far lower recall that is also rare, or that the model hardly
-  ever predicts (it has learnt that the class is rare), is ``class_imbalance``.
+  ever predicts (it has learned that the class is rare), is ``class_imbalance``.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def class_imbalance(cm: np.ndarray) -> Finding | None:
     return finding(
         "class_imbalance",
         "high" if worst >= 0.5 else "medium",
-        "; ".join(parts) + ": the model has learnt that the class is rare.",
+        "; ".join(parts) + ": the model has learned that the class is rare.",
     )
 
 

@@ -4,12 +4,18 @@
 * A rising or exploding training loss is ``diverging``.
 * A validation loss that climbs away from a falling training loss, or a
   training accuracy far above the validation accuracy, is ``overfitting``.
-* Large back-and-forth swings from one epoch to the next are ``noisy``.
+* Large back-and-forth swings from one epoch to the next, or a spike that
+  undoes the progress and falls back, are ``noisy``.
 
 Every rule is scale-aware: a rise or a jump is measured against a floor (a
 tenth of the first value; a quarter of the ground gained for a jump), so that
 jitter of a loss near zero fires nothing, and trends are judged over the
 epochs since a minimum (most steps up), not from one epoch.
+
+Severity says what the evidence is worth. Weak or small evidence (a climb
+that gives back less than a quarter of what val_loss had gained, a single
+spike, a steady climb of 5-10%) is a low-severity "possible ..." finding;
+medium and high need the problem to cost clearly (see :func:`overfitting`).
 
 How far a run got (``underfitting``, ``lr_too_low``, ``train_val_mismatch``)
 is read in :mod:`toolkit.diagnose.fitting`. Each threshold is a named
@@ -39,8 +45,16 @@ DIVERGE_RISE = 0.25
 CHANCE_DIVERGE = 3.0
 #: val_loss ending this far (10%) above its minimum is a real climb once it also clears the noise test.
 OVERFIT_RISE = 0.10
+#: A val_loss climb below OVERFIT_RISE is still a "possible overfitting" (low) when it is steady (most
+#: steps up) for at least 6 validations, clears the noise test, and reaches 5%: 6 steps of which most go up
+#: happen by chance about once in ten plateaus, and the 3-sigma test removes most of those.
+POSSIBLE_RISE = 0.05
+POSSIBLE_STEPS = 6
 #: A training accuracy this far (15 points) above validation accuracy is a generalization gap, not noise.
 OVERFIT_ACC_GAP = 0.15
+#: ... and 10 points (the accuracy that dropout or augmentation alone cannot explain, as MISMATCH_GAP)
+#: confirm a val_loss climb: two independent signs agree, and the gap is accuracy lost clearly (medium).
+OVERFIT_CONFIRM_GAP = 0.10
 #: Without ``num_classes``, a classifier (a run that logs an accuracy) is judged against the largest number
 #: of classes a course model meets, 1000 (ImageNet): 3 x ln 1000 = 20.7 is confidently wrong for any k.
 MAX_CLASSES = 1000
@@ -52,6 +66,8 @@ MIN_NOISE_EPOCHS = 5
 NOISY_LEVEL = 0.10
 #: ... and the curve turns at 40% or more of its epochs (at least twice); pure noise turns at about 2/3.
 NOISY_TURNS = 0.4
+#: A one-epoch jump by half of the loss's level (healthy epochs move it by 1-5%) can be a spike (see _spikes).
+SPIKE_JUMP = 0.5
 #: Below a tenth of its first value a loss has converged: its rises and swings are measured against
 #: that tenth, so that 0.02 -> 0.03 is not read as a 50% climb.
 FLOOR = 0.1
@@ -105,6 +121,12 @@ def _steady_rise(x: np.ndarray):
     return (float(x[-1]) - float(x[m])) / base, m, float(x[m]), float(x[-1])
 
 
+def _raw_min(x: np.ndarray, m: int) -> int:
+    """The index of the lowest raw value next to the smoothed minimum ``m`` (the number a log shows)."""
+    lo = max(m - 1, 0)
+    return lo + int(np.argmin(x[lo:m + 2]))
+
+
 def _regained(x: np.ndarray, m: int, value: float) -> float:
     """How much of the ground gained before index ``m`` a loss of ``value`` gives back (0 to 1 and beyond)."""
     peak, low = float(np.max(x[: m + 1])), float(np.min(x[: m + 1]))
@@ -153,9 +175,10 @@ def diverging(run: Run) -> Finding | None:
     climb = _climb(x)
     if climb and climb[0] >= DIVERGE_RISE:
         rise, m, best, end = climb
+        r = _raw_min(x, m)
         evidence.append(
-            f"loss rose {rise_text(rise)} its minimum (3-epoch mean {num(best)} around epoch {run.epoch(m)}), "
-            f"to {num(end)} over the last {window(len(x))} epochs"
+            f"loss rose {rise_text(rise)} its minimum ({num(x[r])} at epoch {run.epoch(r)}; 3-epoch mean "
+            f"{num(best)}), to {num(end)} over the last {window(len(x))} epochs ({num(x[-1])} at epoch {run.epoch(-1)})"
         )
         severity = "high" if rise >= 1.0 else severity
     if run.chance_loss and len(x) and x[-1] >= CHANCE_DIVERGE * run.chance_loss:
@@ -185,67 +208,149 @@ def _val_epoch(run: Run, index: int) -> int:
     return run.val_epoch(index) if run.val_labels is not None else run.epoch(index)
 
 
+def _given_back(x: np.ndarray, m: int, value: float) -> tuple[float, float]:
+    """``(share, ground)``: the share of the ground ``x`` gained before index ``m`` (its highest value before
+    ``m`` down to ``x[m]``, smoothed) that a value of ``value`` gives back; ``inf`` when nothing was gained."""
+    s = smooth(x)
+    ground = float(np.max(s[: m + 1])) - float(s[m])
+    return ((value - float(s[m])) / ground if ground > 0 else np.inf), ground
+
+
+def _overfit_severity(rise: float, given: float, gap: float) -> str:
+    """High when val_loss doubled; medium from +25% when it also gave back a quarter of its gains, or when a
+    training accuracy OVERFIT_CONFIRM_GAP above validation accuracy confirms the climb; else low."""
+    if rise >= 1.0:
+        return "high"
+    return "medium" if (rise >= 0.25 and given >= REGAIN) or gap >= OVERFIT_CONFIRM_GAP else "low"
+
+
+def _given_text(given: float, ground: float) -> str:
+    if not np.isfinite(given):
+        return "; val_loss was never below its first validations, so the model never generalized better"
+    return (f"; that gives back {pct(given)} of the {num(ground)} val_loss had gained before its minimum"
+            + (" (less than a quarter)" if given < REGAIN else ""))
+
+
 def overfitting(run: Run) -> Finding | None:
-    """val_loss climbing while loss does not, or training accuracy far above validation accuracy."""
+    """val_loss climbing while loss does not, or training accuracy far above validation accuracy.
+
+    How much it costs decides the severity: a climb that doubles val_loss is high; one of 25% or more is
+    medium when it gives back at least a quarter (REGAIN) of the ground val_loss had gained, since a smaller
+    one is early overfitting that stopping at the best epoch avoids, or when a training accuracy 10 points
+    above validation accuracy (OVERFIT_CONFIRM_GAP) confirms it; the rest, and a steady climb of 5-10%
+    (POSSIBLE_RISE) that clears the noise, is a low "possible overfitting". An accuracy gap alone is low
+    from 15 points, medium from 25, high from 40.
+    """
     evidence, severity = [], "low"
-    if run.val_loss is not None:
-        climb = _climb(run.val_loss)
+    v = run.val_loss
+    has_gap = run.acc is not None and run.val_acc is not None and run.n >= 2
+    gap = end_level(run.acc) - end_level(run.val_acc) if has_gap else -np.inf
+    if v is not None:
+        loss = run.at_val(run.loss) if run.val_index is not None else run.loss  # paired with val_loss
+        climb = _climb(v)
         if climb and climb[0] >= OVERFIT_RISE:
             rise, m, best, end = climb
-            loss = run.at_val(run.loss) if run.val_index is not None else run.loss  # paired with val_loss
             train_then, train_end = float(smooth(loss)[m]), end_level(loss)
             if train_end <= train_then:
                 change = f"fell {pct(1 - train_end / train_then)}" if train_then > 0 else "kept falling"
+                given, ground = _given_back(v, m, end)
+                r = _raw_min(v, m)
                 evidence.append(
-                    f"val_loss rose {rise_text(rise)} its minimum (3-epoch mean {num(best)} around epoch "
-                    f"{_val_epoch(run, m)}), to {num(end)} over the last {window(len(run.val_loss))} validations, "
-                    f"while loss {change} ({num(train_then)} to {num(train_end)})"
+                    f"val_loss rose {rise_text(rise)} its minimum ({num(v[r])} at epoch {_val_epoch(run, r)}; 3-epoch "
+                    f"mean {num(best)}), to {num(end)} over the last {window(len(v))} validations ({num(v[-1])} at "
+                    f"epoch {_val_epoch(run, len(v) - 1)}), while loss {change} ({num(train_then)} to {num(train_end)})"
+                    + _given_text(given, ground)
                 )
-                severity = "high" if rise >= 1.0 else "medium" if rise >= 0.25 else "low"
-        steady = _steady_rise(run.val_loss) if not evidence else None
-        if steady and steady[0] >= OVERFIT_RISE:
+                severity = _overfit_severity(rise, given, gap)
+        steady = _steady_rise(v) if not evidence else None
+        small = steady and steady[0] < OVERFIT_RISE
+        if small:  # a small climb is a trend only when it is long, steady and above the noise
+            since = len(v) - 1 - steady[1]
+            small = since >= POSSIBLE_STEPS and steady[0] >= POSSIBLE_RISE and \
+                steady[3] - steady[2] >= NOISE_SIGMAS * noise(v)
+        if steady and (steady[0] >= OVERFIT_RISE or small):
             rise, m, best, last = steady
-            loss = run.at_val(run.loss) if run.val_index is not None else run.loss
             if loss[-1] < loss[m]:
-                rises = int(np.sum(np.diff(run.val_loss[m:]) > 0))
+                rises = int(np.sum(np.diff(v[m:]) > 0))
+                given, ground = _given_back(v, m, last)
                 evidence.append(
-                    f"val_loss rose in {rises} of the {len(run.val_loss) - 1 - m} validations since its minimum "
+                    f"val_loss rose in {rises} of the {len(v) - 1 - m} validations since its minimum "
                     f"{num(best)} at epoch {_val_epoch(run, m)}, to {num(last)} ({pct(rise)} above), while loss fell "
-                    f"{pct(1 - loss[-1] / loss[m])} ({num(loss[m])} to {num(loss[-1])})"
+                    f"{pct(1 - loss[-1] / loss[m])} ({num(loss[m])} to {num(loss[-1])})" + _given_text(given, ground)
                 )
-                severity = "medium" if rise >= 0.25 else "low"
-    if run.acc is not None and run.val_acc is not None and run.n >= 2:
-        gap = end_level(run.acc) - end_level(run.val_acc)
-        if gap >= OVERFIT_ACC_GAP:
+                severity = "low" if small else _overfit_severity(rise, given, gap)
+    climbed = bool(evidence)
+    if has_gap:
+        if gap >= OVERFIT_ACC_GAP or (evidence and gap >= OVERFIT_CONFIRM_GAP):
+            train_at, val_at = run.epoch(-1), _val_epoch(run, len(run.val_acc) - 1)
+            last = (f"{num(run.acc[-1])} and {num(run.val_acc[-1])} at epoch {train_at}" if train_at == val_at else
+                    f"{num(run.acc[-1])} at epoch {train_at} and {num(run.val_acc[-1])} at epoch {val_at}")
             evidence.append(
                 f"training {run.acc_name} {num(end_level(run.acc))} is {100 * gap:.0f} points above "
-                f"validation {run.acc_name} {num(end_level(run.val_acc))}"
+                f"validation {run.acc_name} {num(end_level(run.val_acc))} (means of the last epochs; {last})"
             )
             gap_severity = "high" if gap >= 0.4 else "medium" if gap >= 0.25 else "low"
             severity = max(severity, gap_severity, key=("low", "medium", "high").index)
     if not evidence:
         return None
-    return finding("overfitting", severity, "; ".join(evidence) + ".")
+    early = ": early overfitting, which stopping at the best epoch avoids" if severity == "low" and climbed else ""
+    return finding("overfitting", severity, "; ".join(evidence) + early + ".")
+
+
+def _spikes(x: np.ndarray) -> list[tuple[int, int, float]]:
+    """``[(j, k, given back)]``: jumps from entry ``j`` to ``j + 1`` that are spikes, ``k`` where the curve fell back.
+
+    A spike rises by SPIKE_JUMP of its level (the value before, or a tenth of the first value when that is
+    lower: FLOOR) in one epoch, by NOISE_SIGMAS noise deviations, gives back REGAIN of the ground gained before
+    it, and is followed by a fall back at least halfway to where it started (otherwise it is a climb).
+    """
+    spikes, sigma = [], noise(x)
+    for j in range(len(x) - 2):
+        up = float(x[j + 1] - x[j])
+        if up <= 0 or up < SPIKE_JUMP * max(float(x[j]), FLOOR * abs(float(x[0])), 1e-12) or up < NOISE_SIGMAS * sigma:
+            continue
+        given = _regained(x, j, float(x[j + 1]))
+        back = np.flatnonzero(x[j + 2:] <= x[j] + 0.5 * up)
+        if given >= REGAIN and back.size:
+            spikes.append((j, j + 2 + int(back[0]), given))
+    return spikes
 
 
 def noisy(run: Run) -> Finding | None:
-    """Large back-and-forth swings of loss or val_loss from one epoch to the next."""
+    """Large back-and-forth swings of loss or val_loss from one epoch to the next, or spikes that fall back.
+
+    Swings are measured against the loss's settled level (NOISY_LEVEL) and must turn often (NOISY_TURNS);
+    a spike (:func:`_spikes`: a one-epoch jump by half the level that undoes a quarter of the progress and
+    then falls back) is the optimizer overshooting, e.g. a batch too small for the learning rate: one
+    spike alone is a low "possible noisy", whatever the swings say.
+    """
     evidence, worst = [], 0.0
     for key, x in (("loss", run.loss), ("val_loss", run.val_loss)):
         if x is None or len(x) < MIN_NOISE_EPOCHS:
             continue
+        at = (lambda i: _val_epoch(run, i)) if key == "val_loss" else run.epoch
         d = np.diff(x)
         turns = int(np.sum(d[:-1] * d[1:] < 0))  # interior epochs where the direction changes
-        if turns < 2 or turns < NOISY_TURNS * (len(x) - 2):
-            continue
-        level = max(float(np.median(np.abs(settled(x)))), FLOOR * abs(x[0]), 1e-12)
-        size = noise(x) / level
-        if size >= NOISY_LEVEL:
+        if turns >= 2 and turns >= NOISY_TURNS * (len(x) - 2):
+            level = max(float(np.median(np.abs(settled(x)))), FLOOR * abs(x[0]), 1e-12)
+            size = noise(x) / level
+            if size >= NOISY_LEVEL:
+                t = int(np.argmax(np.where(d[:-1] * d[1:] < 0, np.abs(d[:-1]) + np.abs(d[1:]), -1.0)))
+                evidence.append(
+                    f"{key} jumps up and down by about {pct(size)} of its level ({num(level)}) from one epoch to "
+                    f"the next, changing direction at {turns} of {len(x) - 2} epochs (e.g. {num(x[t])}, "
+                    f"{num(x[t + 1])}, {num(x[t + 2])} at epochs {at(t)}-{at(t + 2)})"
+                )
+                worst = max(worst, size)
+        spikes = _spikes(x)
+        if spikes:
+            j, k, given = max(spikes, key=lambda t: x[t[0] + 1] / max(x[t[0]], 1e-12))
+            many = f"{key} spiked {len(spikes)} times; the largest: it" if len(spikes) > 1 else key
+            gave = f"undoing {pct(given)} of the progress before it" if np.isfinite(given) else "above everything before it"
             evidence.append(
-                f"{key} jumps up and down by about {pct(size)} of its level ({num(level)}) from one epoch to the "
-                f"next, changing direction at {turns} of {len(x) - 2} epochs"
+                f"{many} jumped from {num(x[j])} at epoch {at(j)} to {num(x[j + 1])} at epoch {at(j + 1)} "
+                f"({times(x[j + 1] / max(x[j], 1e-12))}), {gave}, and fell back to {num(x[k])} by epoch {at(k)}"
             )
-            worst = max(worst, size)
     if not evidence:
         return None
     severity = "high" if worst >= 0.5 else "medium" if worst >= 0.25 else "low"

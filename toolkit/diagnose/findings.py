@@ -4,6 +4,8 @@ in a :class:`Diagnosis` that reads as a report in a notebook and as text.
 Every finding names exactly one word of :data:`VOCABULARY`, a severity from
 :data:`SEVERITIES`, the evidence (a sentence with the run's own numbers) and
 at least two remedies from the lecture's tables (:mod:`toolkit.diagnose.remedies`).
+A low-severity finding is weak evidence and reads as "possible <problem>" in
+the text, the notebook report and the command line.
 """
 
 from __future__ import annotations
@@ -85,12 +87,17 @@ class Finding:
             raise ValueError(f"A finding needs at least two remedies. {received('remedies', self.remedies)}")
 
     @property
+    def label(self) -> str:
+        """How the report names it: ``"possible overfitting"`` at low severity (weak evidence), else the word."""
+        return f"possible {self.problem}" if self.severity == "low" else self.problem
+
+    @property
     def rank(self) -> int:
         """Sort key: the most severe first, then by :data:`PRIORITY`."""
         return -SEVERITIES.index(self.severity) * 100 + PRIORITY.index(self.problem)
 
     def __str__(self) -> str:
-        lines = [f"{self.problem} ({self.severity}): {self.evidence}"]
+        lines = [f"{self.label} ({self.severity}): {self.evidence}"]
         lines += [f"    - {r}" for r in self.remedies]
         return "\n".join(lines)
 
@@ -159,7 +166,7 @@ class Diagnosis:
         return f"Diagnosis(problems={self.problems}, epochs={self.epochs})"
 
     def _title(self) -> str:
-        what = "healthy" if self.healthy else ", ".join(self.problems)
+        what = "healthy" if self.healthy else ", ".join(f.label for f in self.findings)
         if not self.epochs:  # a confusion matrix read alone
             return f"Training doctor: {what}"
         return f"Training doctor: {what} ({self.epochs} epoch{'s' if self.epochs != 1 else ''})"
@@ -167,7 +174,7 @@ class Diagnosis:
     def __str__(self) -> str:
         lines = [self._title()]
         for finding in self.findings:
-            lines.append(f"{_ICONS[finding.severity]} {finding.problem} [{finding.severity}]: {finding.evidence}")
+            lines.append(f"{_ICONS[finding.severity]} {finding.label} [{finding.severity}]: {finding.evidence}")
             label = "Next steps" if finding.problem == "healthy" else "Try"
             lines.append(f"   {label}:")
             lines += [f"     - {r}" for r in finding.remedies]
@@ -179,8 +186,10 @@ class Diagnosis:
         parts = [f"**{html.escape(self._title(), quote=False)}**", ""]
         for finding in self.findings:
             label = "Next steps" if finding.problem == "healthy" else "Try"
+            possible = "possible " if finding.severity == "low" else ""
             parts.append(
-                f"{_ICONS[finding.severity]} **`{html.escape(finding.problem, quote=False)}`** ({html.escape(finding.severity, quote=False)}): "
+                f"{_ICONS[finding.severity]} {possible}**`{html.escape(finding.problem, quote=False)}`** "
+                f"({html.escape(finding.severity, quote=False)}): "
                 f"{html.escape(finding.evidence, quote=False)}  "
             )
             parts.append(f"*{label}:* " + "; ".join(html.escape(r, quote=False) for r in finding.remedies) + ".")

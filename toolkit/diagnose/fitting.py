@@ -22,14 +22,14 @@ import math
 
 import numpy as np
 
-from toolkit.diagnose.curves import MIN_TREND_EPOCHS
+from toolkit.diagnose.curves import MIN_TREND_EPOCHS, NOISE_SIGMAS
 from toolkit.diagnose.findings import Finding
 from toolkit.diagnose.remedies import REMEDIES, finding
 from toolkit.diagnose.run import Run, end_level, num, pct, window
 
 #: Accuracy less than halfway from chance (1/k) to 100% on the training data itself: the model does not fit it.
 FIT_SKILL = 0.5
-#: Without accuracy: a loss still at half the loss of guessing (ln k) has learnt less than half the way.
+#: Without accuracy: a loss still at half the loss of guessing (ln k) has learned less than half the way.
 FIT_CHANCE_FRACTION = 0.5
 #: Without the number of classes: a loss still at 70% of its first epoch's value has hardly moved.
 FIT_FIRST_RATIO = 0.7
@@ -40,6 +40,9 @@ NEAR_CHANCE_FRACTION = 0.8
 NEAR_FIRST_RATIO = 0.9
 #: At least 3 of 4 epochs lower the loss: a steady fall, not noise around a plateau.
 STEADY_FRACTION = 0.75
+#: ... or, when noise hides the direction of single steps, a least-squares slope NOISE_SIGMAS standard errors
+#: below zero over at least 10 epochs (fewer points give no standard error worth the name).
+SLOPE_EPOCHS = 10
 #: The second half of the run lowers the loss at least half as much as the first: it is not converging yet.
 NOT_SLOWING = 0.5
 #: A loss that moved less than 1% of its first value over the whole run is flat, whatever the sign of its
@@ -80,16 +83,37 @@ def fit_state(run: Run):
     return ratio >= FIT_FIRST_RATIO, ratio >= NEAR_FIRST_RATIO, text
 
 
+def _slope(x: np.ndarray) -> tuple[float, float]:
+    """The least-squares slope of ``x`` per epoch and its standard error."""
+    t = np.arange(len(x), dtype=float)
+    slope, intercept = np.polyfit(t, x, 1)
+    resid = x - (slope * t + intercept)
+    se = math.sqrt(float(np.sum(resid**2)) / max(len(x) - 2, 1) / float(np.sum((t - t.mean()) ** 2)))
+    return float(slope), se
+
+
+def _significant_fall(x: np.ndarray) -> bool:
+    """A least-squares slope below zero by NOISE_SIGMAS standard errors: a fall the noise cannot explain."""
+    slope, se = _slope(x)
+    return slope < 0 and -slope >= NOISE_SIGMAS * se
+
+
 def lr_too_low(run: Run) -> Finding | None:
-    """A steady fall that is not slowing down, while the run is still far from fitting."""
+    """A steady fall that is not slowing down, while the run is still far from fitting.
+
+    "Steady" is most steps down, or a least-squares slope that the epoch-to-epoch noise cannot explain (a
+    creep of 0.05% per epoch under noise of twice that still falls); "not slowing" compares the slopes of the
+    two halves, which one noisy first or last epoch does not sway.
+    """
     x = run.loss
     if len(x) < MIN_TREND_EPOCHS or x[0] <= 0:
         return None
     far, near, text = fit_state(run)
-    steady = np.mean(np.diff(x) < 0) >= STEADY_FRACTION
     mid = (len(x) - 1) // 2
-    first = (x[0] - x[mid]) / max(mid, 1)
-    second = (x[mid] - x[-1]) / max(len(x) - 1 - mid, 1)
+    # Most steps down; or, where noise hides the direction of single steps, a significant least-squares fall.
+    steady = np.mean(np.diff(x) < 0) >= STEADY_FRACTION or (len(x) >= SLOPE_EPOCHS and _significant_fall(x))
+    # How fast each half falls: least-squares slopes, which one noisy first or last epoch does not sway.
+    first, second = -_slope(x[: mid + 1])[0], -_slope(x[mid:])[0]
     if not (far and steady and first > 0 and second >= NOT_SLOWING * first and x[0] - x[-1] >= MIN_FALL * x[0]):
         return None
     total = 1 - x[-1] / x[0]
@@ -142,7 +166,8 @@ def train_val_mismatch(run: Run) -> Finding | None:
         return None
     text = (f"training {run.acc_name} is a median {100 * gap:.0f} points below validation {run.acc_name} over the "
             f"last {w} validated epochs, and below it in {below} of them ({num(float(np.mean(acc[-w:])))} against "
-            f"{num(float(np.mean(run.val_acc[-w:])))} on average)")
+            f"{num(float(np.mean(run.val_acc[-w:])))} on average; {num(acc[-1])} against {num(run.val_acc[-1])} at "
+            f"epoch {run.val_epoch(len(run.val_acc) - 1) if run.val_labels is not None else run.epoch(-1)})")
     if run.val_loss is not None and len(run.val_loss) == len(run.val_acc):
         loss = run.at_val(run.loss) if run.val_index is not None else run.loss[: len(run.val_loss)]
         above = int(np.sum(loss[-w:] > run.val_loss[-w:]))

@@ -17,7 +17,7 @@ import numpy as np
 
 from toolkit.diagnose.findings import Finding
 from toolkit.diagnose.remedies import finding
-from toolkit.diagnose.run import Run, last_measured, num, pct
+from toolkit.diagnose.run import Run, chance_classes, last_measured, num, pct
 
 #: First-layer gradient norm at 1% of the last layer's or less: two orders of magnitude,
 #: where a healthy network keeps its layers within about 10x of each other.
@@ -50,6 +50,8 @@ def _recent(values: np.ndarray) -> float | None:
 
 #: Vanishing gradients that lasted this many measured epochs and then recovered are still reported
 #: (at low severity): the first layers lost those epochs, and the cause (init, activation) is still there.
+#: A shorter stretch counts when the run sat at the chance level through it (loss ln k, accuracy 1/k):
+#: then the loss shows the lost epochs too.
 VANISHED_EPOCHS = 3
 
 
@@ -61,7 +63,8 @@ def _ratios(run: Run, names) -> np.ndarray:
 
 
 def _vanished_early(run: Run, names) -> Finding | None:
-    """The ratio stayed below VANISHING_RATIO for VANISHED_EPOCHS measured epochs or more, then recovered."""
+    """The ratio stayed below VANISHING_RATIO for VANISHED_EPOCHS measured epochs or more, or for fewer while the
+    run sat at the chance level (loss ln k, accuracy 1/k), then recovered."""
     ratios = _ratios(run, names)
     measured = np.flatnonzero(np.isfinite(ratios))
     low = ratios[measured] <= VANISHING_RATIO
@@ -71,16 +74,23 @@ def _vanished_early(run: Run, names) -> Finding | None:
         start = i - run_len + 1 if flag else start
         if run_len > best:
             best, best_start = run_len, start
-    if best < VANISHED_EPOCHS:
+    if best == 0:
         return None
     a, b = measured[best_start], measured[best_start + best - 1]
-    worst = float(np.nanmin(ratios[measured[best_start:best_start + best]]))
-    return finding(
-        "vanishing_gradients", "low",
-        f"the gradient norm of the first layer {names[0]!r} was {worst:.1e} to {VANISHING_RATIO:g} times that of the "
-        f"last layer {names[-1]!r} from epoch {run.epoch(a)} to {run.epoch(b)} ({best} measured epochs) before it "
-        f"recovered: the first layers hardly learnt in those epochs.",
-    )
+    at_chance = run.acc is not None and b < min(len(run.loss), len(run.acc)) and all(
+        chance_classes(float(run.loss[i]), float(run.acc[i])) for i in range(a, b + 1))
+    if best < VANISHED_EPOCHS and not at_chance:
+        return None
+    stretch = ratios[measured[best_start:best_start + best]]
+    lowest, highest = float(np.nanmin(stretch)), float(np.nanmax(stretch))
+    span = f"from epoch {run.epoch(a)} to {run.epoch(b)}" if b > a else f"at epoch {run.epoch(a)}"
+    text = (f"the gradient norm of the first layer {names[0]!r} was {lowest:.1e} to {highest:.1e} times that of the "
+            f"last layer {names[-1]!r} {span} ({best} measured epoch{'s' if best > 1 else ''}) before it recovered")
+    if at_chance:
+        k = chance_classes(float(run.loss[b]), float(run.acc[b]))
+        text += (f", while the loss sat at the loss of guessing ({num(run.loss[b])} at epoch {run.epoch(b)}, "
+                 f"ln {k} = {num(np.log(k))}) with {run.acc_name} {num(run.acc[b])}")
+    return finding("vanishing_gradients", "low", text + ": the first layers hardly learned in those epochs.")
 
 
 def vanishing_gradients(run: Run) -> Finding | None:

@@ -242,14 +242,18 @@ def chance_classes(loss_level: float, acc_level: float | None) -> int | None:
     """
     if acc_level is None or not (np.isfinite(loss_level) and np.isfinite(acc_level)) or not 0.0009 < acc_level <= 0.625:
         return None
-    k = int(round(1.0 / acc_level))
-    if not 2 <= k <= 1000:
-        return None
-    if abs(acc_level - 1.0 / k) > CHANCE_ACC_TOLERANCE / k:
-        return None
-    if abs(loss_level - math.log(k)) > CHANCE_LOSS_TOLERANCE * math.log(k):
-        return None
-    return k
+    # k is read off the accuracy (1/acc) or off the loss (e^loss), whichever fits both: an accuracy of 0.086
+    # (1/11.7) with a loss of 2.304 (ln 10.0) is guessing among 10 classes, within both tolerances.
+    candidates = {int(round(1.0 / acc_level))}
+    if loss_level < math.log(1000) * (1 + CHANCE_LOSS_TOLERANCE):
+        candidates.add(int(round(math.exp(loss_level))))
+    fits = [k for k in sorted(candidates) if 2 <= k <= 1000
+            and abs(acc_level - 1.0 / k) <= CHANCE_ACC_TOLERANCE / k
+            and abs(loss_level - math.log(k)) <= CHANCE_LOSS_TOLERANCE * math.log(k)]
+    # When both fit, the one nearer on both counts (each error in units of its tolerance); ties go to 1/acc.
+    return min(fits, key=lambda k: (abs(acc_level - 1.0 / k) * k / CHANCE_ACC_TOLERANCE
+                                    + abs(loss_level - math.log(k)) / (CHANCE_LOSS_TOLERANCE * math.log(k)),
+                                    k != round(1.0 / acc_level))) if fits else None
 
 
 def last_measured(values: np.ndarray, k: int = 3) -> np.ndarray:
