@@ -18,3 +18,10 @@ def adagrad_step(theta, grad, accumulator, lr=0.001, epsilon=1e-7):
     """One step of keras.optimizers.Adagrad. Returns (theta, accumulator)."""
     accumulator = accumulator + grad**2  # the sum of ALL past squared gradients: it only grows
     return theta - lr * grad / np.sqrt(accumulator + epsilon), accumulator
+
+
+# Exercise 3 (predict, run, explain): with alpha = 0.95 the point rolls over the bump into the deep
+# well, climbs its far wall with speed to spare (only 5% of the velocity is lost per step, against 10%
+# at alpha = 0.9), comes back over the bump and settles in the shallow minimum. More momentum is less
+# friction, not a better optimizer.
+MOMENTUM_PREDICTION = "shallow"

@@ -20,3 +20,9 @@ def class_weights(counts):
     """Exercise 3: scikit-learn's 'balanced' weights, n_samples / (n_classes * count)."""
     total, k = sum(counts), len(counts)
     return {c: total / (k * n) for c, n in enumerate(counts)}
+
+# Exercise 4: only the training labels are bad (40% shuffled), the validation labels are true. A model that
+# learns the real digits agrees with a training label only where the label is right: 60% untouched, plus the
+# tenth of the shuffled 40% that land on the right digit by chance, 0.6 + 0.4 * 0.1 = 0.64. The clean
+# validation labels score the same model about 0.9: training accuracy far below validation accuracy.
+SHUFFLED_LABELS_PREDICTION = {"doctor": "train_val_mismatch", "train_accuracy": 0.6 + 0.4 * 0.1}

@@ -132,3 +132,82 @@ def test_adagrad_slips_get_their_hint(answer, hint):
 
 def test_adagrad_with_epsilon_outside_the_root_passes_too():
     assert check_adagrad_step(_adagrad(eps_inside=False)).passed  # the difference is below 1e-6
+
+
+# Exercise 3: predict, run, explain (momentum on the well) ----------------------------------------
+
+import pathlib  # noqa: E402
+
+import nbformat  # noqa: E402
+
+from toolkit.exercises import check_momentum_escape  # noqa: E402
+from toolkit.exercises.optimizers import roll_on_well, well_outcome, well_points  # noqa: E402
+
+
+def test_momentum_solution_passes_with_the_measured_run():
+    feedback = check_momentum_escape(SOLUTIONS.MOMENTUM_PREDICTION, x_end=roll_on_well(0.95)[-1])
+    assert feedback.passed, str(feedback)
+    assert "shallow minimum" in feedback.message and "less friction" in feedback.message
+
+
+def test_the_well_matches_a_hand_computation():
+    shallow, bump, deep = well_points()
+    for x in (shallow, bump, deep):  # the slope of (x² − 1)² − 0.3x is zero there
+        assert abs(4 * x * (x**2 - 1) - 0.3) < 1e-9
+    values = [(x**2 - 1) ** 2 - 0.3 * x for x in (shallow, bump, deep)]
+    assert values[2] < values[0] - 0.5 and values[1] > values[0] + 0.5  # a deeper right minimum, a real bump
+    # plain gradient descent stops in the shallow minimum, momentum 0.9 reaches the deep one, 0.99 keeps moving
+    assert well_outcome(roll_on_well(0.0)) == "shallow" and abs(roll_on_well(0.0)[-1] - shallow) < 1e-3
+    assert well_outcome(roll_on_well(0.9)) == "deep" and abs(roll_on_well(0.9)[-1] - deep) < 1e-3
+    assert well_outcome(roll_on_well(0.99)) == "still moving"
+
+
+@pytest.mark.parametrize("wrong", ["deep", "still moving", " Still-Moving "])
+def test_momentum_wrong_predictions_get_the_explanation(wrong):
+    feedback = check_momentum_escape(wrong, x_end=roll_on_well(0.95)[-1])
+    assert feedback.answered and not feedback.passed
+    assert "came back over the bump" in feedback.hint and "shallow minimum" in feedback.message
+
+
+def test_momentum_check_needs_the_run_as_given():
+    not_run = check_momentum_escape("shallow")
+    assert not not_run.passed and "run the experiment" in not_run.message
+    changed = check_momentum_escape("shallow", x_end=roll_on_well(0.9)[-1])  # the run of another alpha
+    assert not changed.passed and "not where the experiment ends" in changed.message
+
+
+def test_momentum_other_alphas_are_measured_not_stored():
+    assert check_momentum_escape("deep", x_end=roll_on_well(0.9)[-1], alpha=0.9).passed
+    stuck = check_momentum_escape("deep", x_end=roll_on_well(0.5)[-1], alpha=0.5)
+    assert not stuck.passed and "not enough to carry the point over the bump" in stuck.hint
+    assert check_momentum_escape("still moving", x_end=roll_on_well(0.99)[-1], alpha=0.99).passed
+
+
+class _YesToEverything(str):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = str.__hash__
+
+
+@pytest.mark.parametrize("junk", [_YesToEverything("deep"), 0.95, ["shallow"], "sideways"])
+def test_momentum_check_refuses_junk(junk):
+    feedback = check_momentum_escape(junk, x_end=roll_on_well(0.95)[-1])
+    assert feedback.answered and not feedback.passed and "could not be checked" in feedback.message
+
+
+def test_momentum_placeholder_is_not_answered_yet():
+    feedback = check_momentum_escape(..., x_end=roll_on_well(0.95)[-1])
+    assert not feedback.answered and "not answered yet" in str(feedback)
+
+
+def test_the_notebook_rolls_on_the_checkers_well():
+    """The notebook defines its own well and roll(); the checker must measure the same experiment."""
+    path = pathlib.Path(__file__).resolve().parents[1] / "notebooks" / "04_optimizers.ipynb"
+    cells = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    namespace = {"np": np}
+    for marker in ("def momentum_step", "def roll(alpha)"):
+        source = next(src for src in cells if marker in src)
+        exec(source.split("rolls = ")[0], namespace)  # the definitions, not the plot
+    for alpha in (0.0, 0.9, 0.95):
+        np.testing.assert_allclose(namespace["roll"](alpha), roll_on_well(alpha), rtol=0, atol=1e-12)

@@ -110,3 +110,98 @@ def test_placeholders_are_not_answered_yet():
         result = check(...)
         assert not result.answered and not result.passed
         assert "not answered yet" in str(result)
+
+
+# Exercise 4: predict, run, explain (a large batch at lr = 3) ---------------------------------------
+
+import keras  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+from toolkit.callbacks import LearningRateLogger  # noqa: E402
+from toolkit.data import load_mnist  # noqa: E402
+from toolkit.exercises import check_large_batch_lr  # noqa: E402
+from toolkit.models import deep_mlp  # noqa: E402
+
+
+class FakeRun:
+    """What train(...)[1] returns, reduced to what the checker reads: history and params."""
+
+    def __init__(self, val_accuracy, *, lr=3.0, steps=7, loss=None):
+        epochs = len(val_accuracy)
+        self.history = {"val_accuracy": list(val_accuracy), "loss": list(loss or [2.3] * epochs),
+                        "learning_rate": [lr] * epochs}
+        self.params = {"epochs": epochs, "steps": steps, "verbose": 0}
+
+
+@pytest.fixture(scope="module")
+def real_run():
+    """The notebook's experiment, for real: its data (fast mode), its network, batch 512 at lr = 3."""
+    (x, y), _ = load_mnist()
+    if len(x) > 4000:  # as the notebook's N_TRAIN in fast mode (the offline sample has 4,000 already)
+        x, _, y, _ = train_test_split(x, y, train_size=4000, stratify=y, random_state=42)
+    x = x.reshape(len(x), -1).astype("float32") / 255.0
+    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.2, stratify=y, random_state=42)
+    keras.utils.set_random_seed(42)
+    model = deep_mlp(1, 64, name="mlp")
+    model.compile(keras.optimizers.SGD(3.0, momentum=0.9), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    run = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=5, batch_size=512,
+                    callbacks=[LearningRateLogger()], verbose=0)
+    return run, len(x_train)
+
+
+def test_large_batch_solution_passes_on_the_real_run(real_run):
+    run, n_train = real_run
+    assert run.history["val_accuracy"][-1] < 0.3  # measured, not assumed: lr = 3 breaks batch 512 too
+    feedback = check_large_batch_lr(solutions.LARGE_BATCH_PREDICTION, run=run, n_train=n_train)
+    assert feedback.passed, str(feedback)
+    assert "curvature" in feedback.message
+
+
+def test_large_batch_wrong_prediction_gets_the_explanation(real_run):
+    run, n_train = real_run
+    feedback = check_large_batch_lr("trains", run=run, n_train=n_train)
+    assert feedback.answered and not feedback.passed
+    assert "near chance" in feedback.message and "curvature" in feedback.hint
+
+
+def test_large_batch_outcome_is_read_from_the_run():
+    trained = FakeRun([0.6, 0.8, 0.9])
+    assert check_large_batch_lr("trains", run=trained, n_train=3200).passed
+    assert not check_large_batch_lr("diverges", run=trained, n_train=3200).passed
+    nan_loss = FakeRun([0.6, 0.8, 0.9], loss=[2.0, float("nan"), float("nan")])
+    assert check_large_batch_lr("diverges", run=nan_loss, n_train=3200).passed
+
+
+@pytest.mark.parametrize(
+    "run, message",
+    [
+        (FakeRun([0.1] * 5, lr=1.0), "not at lr = 3"),
+        (FakeRun([0.1] * 5, steps=100), "steps per epoch"),
+        ("history", "History that train(...)[1] returns"),
+        (FakeRun([]), "not at lr = 3"),
+    ],
+)
+def test_large_batch_check_needs_the_experiment_as_given(run, message):
+    feedback = check_large_batch_lr("diverges", run=run, n_train=3200)
+    assert not feedback.passed
+    assert message in feedback.message or message in feedback.hint, str(feedback)
+
+
+def test_large_batch_placeholders():
+    assert not check_large_batch_lr(..., run=FakeRun([0.1] * 5)).answered
+    not_run = check_large_batch_lr("diverges")
+    assert not_run.answered and not not_run.passed and "now run the experiment" in not_run.message
+    assert not check_large_batch_lr("diverges", run=...).passed
+
+
+class _YesToEverything(str):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = str.__hash__
+
+
+@pytest.mark.parametrize("junk", [_YesToEverything("trains"), 1, True, "explodes"])
+def test_large_batch_refuses_junk(junk):
+    feedback = check_large_batch_lr(junk, run=FakeRun([0.1] * 5), n_train=3200)
+    assert feedback.answered and not feedback.passed and "could not be checked" in feedback.message

@@ -197,7 +197,7 @@ Z, T = DISTILL_LOGITS, DISTILL_TEMPERATURE
     [
         (softmax(Z), "Divide the logits by the temperature before the softmax"),  # temperature 1
         (softmax(Z * T), "do not multiply"),
-        (np.exp(Z / T), "Normalise"),
+        (np.exp(Z / T), "Normalize"),
         (softmax(softmax(Z) / T), "Apply the temperature to the logits"),
         (softmax(Z) ** (1 / T), "Apply the temperature to the logits"),
         (softmax(Z / T)[:4], "One probability per class"),

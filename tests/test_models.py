@@ -51,3 +51,16 @@ def test_mc_dropout_predict_varies_only_with_dropout():
         mc_dropout_predict("model", x)
     with pytest.raises(ValueError, match="samples"):
         mc_dropout_predict(model, x, samples=1)
+
+
+def test_deep_mlp_draws_independent_layers_from_one_initializer_instance():
+    # A Keras initializer instance returns the same values at every call: deep_mlp copies it per layer.
+    for init in (keras.initializers.RandomNormal(stddev=0.01), keras.initializers.RandomNormal(stddev=0.01, seed=3)):
+        keras.utils.set_random_seed(1)
+        model = deep_mlp(3, 10, activation="sigmoid", kernel_initializer=init, num_classes=None)
+        k2, k3 = (keras.ops.convert_to_numpy(model.get_layer(f"dense_{i}").kernel) for i in (2, 3))
+        assert not np.allclose(k2, k3), f"dense_2 and dense_3 got the same kernel from {init!r}"
+        assert abs(k2.std() / 0.01 - 1) < 0.2  # still the instance's distribution
+        keras.utils.set_random_seed(1)
+        again = deep_mlp(3, 10, activation="sigmoid", kernel_initializer=init, num_classes=None)
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(again.get_layer("dense_2").kernel), k2)

@@ -46,6 +46,17 @@ def mnist_cnn(*, input_shape=(28, 28, 1), num_classes: int = 10, dropout: float 
     )
 
 
+def _layer_initializer(kernel_initializer, i: int):
+    """A fresh initializer for hidden layer ``i``: a copy of an instance (seed + i when it is seeded)."""
+    init = keras.initializers.get(kernel_initializer)
+    if isinstance(kernel_initializer, keras.initializers.Initializer):
+        config = init.get_config()
+        if isinstance(config.get("seed"), int):
+            config["seed"] += i
+        init = type(init).from_config(config)
+    return init
+
+
 def deep_mlp(
     depth: int,
     width: int,
@@ -63,6 +74,12 @@ def deep_mlp(
     ``batch_norm`` each Dense is followed by BatchNormalization before its
     activation. ``num_classes=None`` leaves out the softmax head (for probing
     activations through depth).
+
+    An initializer instance (``keras.initializers.RandomNormal(stddev=0.01)``)
+    is copied for every layer, so that the layers draw independent weights:
+    a Keras initializer instance returns the same values at every call, which
+    would give every hidden layer of the same shape the same kernel. A seeded
+    instance gives layer ``i`` the seed ``seed + i``.
 
     Example:
 
@@ -94,7 +111,7 @@ def deep_mlp(
     if len(input_shape) > 1:
         layers.append(keras.layers.Flatten(name="flatten"))
     for i in range(1, depth + 1):
-        init = keras.initializers.get(kernel_initializer)
+        init = _layer_initializer(kernel_initializer, i)
         if batch_norm:
             layers += [
                 keras.layers.Dense(width, kernel_initializer=init, use_bias=False, name=f"dense_{i}"),
@@ -258,3 +275,90 @@ def fast_mnist_recipe(n_train: int, *, epochs: int = 12, batch_size: int = 128, 
             metrics=["accuracy"],
         )
     return model, {"epochs": epochs, "batch_size": global_batch, "shuffle": True}
+
+
+def _fresh_weights(model) -> list:
+    """New initial values for every weight of ``model``, drawn from copies of its layers' initializers.
+
+    Each ``*_initializer`` of a layer (``kernel_initializer`` for ``kernel``,
+    ``moving_mean_initializer`` for ``moving_mean``, ...) is copied from its
+    config, so that an unseeded one draws anew (a Keras initializer instance
+    repeats its draw at every call). Weights that no initializer names are
+    drawn by ``keras.models.clone_model`` instead.
+    """
+    fresh = {}
+    for layer in model._flatten_layers(include_self=False):
+        for name, initializer in list(vars(layer).items()):
+            if not name.endswith("_initializer") or not isinstance(initializer, keras.initializers.Initializer):
+                continue
+            variable = getattr(layer, name[: -len("_initializer")], None)
+            if isinstance(variable, keras.Variable) and id(variable) not in fresh:
+                copy = type(initializer).from_config(initializer.get_config())
+                fresh[id(variable)] = keras.ops.convert_to_numpy(copy(tuple(variable.shape), dtype=variable.dtype))
+    if all(id(v) in fresh for v in model.weights):
+        return [fresh[id(v)] for v in model.weights]
+    try:
+        return keras.models.clone_model(model).get_weights()
+    except Exception as exc:  # a subclassed model has no config to rebuild
+        raise ValueError(
+            f"`seed` cannot draw fresh weights for {type(model).__name__}: some of its weights have no "
+            f"initializer attribute and the model cannot be cloned; pass `weights` instead "
+            f"({str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__})."
+        ) from None
+
+
+def restart(model, *, seed: int | None = None, weights=None) -> None:
+    """Start training a compiled model over, without compiling it again.
+
+    Every ``compile()`` makes Keras trace a new training function at the next
+    ``fit()``: about a second on a CPU for a small model, more than a short
+    run on a few hundred images costs. To train the same architecture again
+    (another seed, another data subset), ``restart`` resets what a new model
+    would reset and keeps the traced functions:
+
+    * the weights: drawn anew from copies of the layers' own initializers
+      with ``seed`` (BatchNorm statistics back to 0 and 1; a weight that no
+      initializer attribute names is drawn by ``keras.models.clone_model``),
+      or set to ``weights``, or kept when neither is given;
+    * the optimizer: its step counter and its slots (Adam's moments,
+      momentum) go back to zero; the learning rate and the trainable flags
+      stay as they are.
+
+    A run after ``restart(model, weights=w)`` computes what a model freshly
+    compiled with the same optimizer and started from ``w`` computes (the
+    tests check it step for step). Dropout draws other masks, as a new seed
+    would.
+
+    Args:
+        model: a Keras model, compiled or not (an uncompiled one has no
+            optimizer state to reset).
+        seed: a non-negative integer for the fresh initial weights.
+        weights: a list of arrays, as ``model.get_weights()`` returns.
+
+    Example:
+
+    >>> model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    >>> for seed in range(3):
+    ...     restart(model, seed=seed)
+    ...     model.fit(x, y, epochs=5, verbose=0)
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"`model` must be a keras Model. {received('model', model)}")
+    if seed is not None and weights is not None:
+        raise ValueError(f"Give `seed` or `weights`, not both. {received('seed', seed)}")
+    if seed is not None:
+        seed = check_int("seed", seed, minimum=0)
+        keras.utils.set_random_seed(seed)
+        weights = _fresh_weights(model)
+    if weights is not None:
+        if not isinstance(weights, (list, tuple)):
+            raise TypeError(f"`weights` must be a list of arrays, as get_weights() returns. {received('weights', weights)}")
+        model.set_weights(list(weights))
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return
+    learning_rate = getattr(optimizer, "_learning_rate", None)
+    for variable in optimizer.variables:
+        if variable is learning_rate or variable.path.endswith("/learning_rate"):
+            continue
+        variable.assign(np.zeros(tuple(variable.shape), dtype=keras.backend.standardize_dtype(variable.dtype)))

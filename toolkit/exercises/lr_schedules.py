@@ -8,11 +8,10 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from toolkit.exercises.feedback import checker
+from toolkit.exercises.feedback import as_count, as_number, checker, safe_repr
 
 
 def _close(a: float, b: float, rel: float = 1e-3) -> bool:
@@ -20,10 +19,12 @@ def _close(a: float, b: float, rel: float = 1e-3) -> bool:
 
 
 def _positive_number(answer) -> float | None:
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
+    """The answer as a positive finite float, read strictly (:func:`as_number`), or None."""
+    try:
+        value = as_number(answer)
+    except ValueError:
         return None
-    value = float(answer)
-    return value if math.isfinite(value) and value > 0 else None
+    return value if value > 0 else None
 
 
 def finder_regions(lrs, losses) -> tuple[float, float, float]:
@@ -57,7 +58,7 @@ def check_lr_from_finder(answer, *, finder=None, lrs=None, losses=None):
         return False, "The check needs the finder's curve.", "Call check_lr_from_finder(my_lr, finder=finder)."
     lr = _positive_number(answer)
     if lr is None:
-        return False, f"A learning rate is a positive number; got {answer!r}.", "Write it as a float, e.g. 3e-3."
+        return False, f"A learning rate is a positive number; got {safe_repr(answer)}.", "Write it as a float, e.g. 3e-3."
     low, high, at_min = finder_regions(lrs, losses)
     if lr < lrs[0] or lr > max(lrs):
         return False, "That learning rate is outside the range the finder tried.", (
@@ -95,7 +96,7 @@ def check_exponential_decay(answer, *, initial_learning_rate=0.05, decay_steps=1
     """
     lr = _positive_number(answer)
     if lr is None:
-        return False, f"A learning rate is a positive number; got {answer!r}.", "Use ** for powers in Python."
+        return False, f"A learning rate is a positive number; got {safe_repr(answer)}.", "Use ** for powers in Python."
     eta0, s, rate, t = initial_learning_rate, decay_steps, decay_rate, step
     if _close(lr, _exponential_decay(eta0, s, rate, t)):
         return True, f"Right: that is what the schedule gives at step {t}.", ""
@@ -118,9 +119,12 @@ def check_exponential_decay(answer, *, initial_learning_rate=0.05, decay_steps=1
 @checker("Steps of a 1cycle schedule", placeholder_message="Compute total_steps for OneCycle.")
 def check_onecycle_total_steps(answer, *, n_train=60000, batch_size=128, epochs=10):
     """Is ``answer`` the number of optimizer steps of the whole training?"""
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real) or not float(answer).is_integer():
-        return False, f"A number of steps is a whole number; got {answer!r}.", "Use math.ceil for a partial batch."
-    steps = int(answer)
+    try:
+        steps = as_count(answer)
+    except ValueError:
+        return False, f"A number of steps is a whole number, an int; got {safe_repr(answer)}.", (
+            "Use math.ceil for a partial batch: it returns an int (a float such as 4.0 is not a count)."
+        )
     per_epoch = math.ceil(n_train / batch_size)
     if steps == per_epoch * epochs:
         return True, "Right: the schedule spans every batch of every epoch.", ""
@@ -141,3 +145,85 @@ def check_onecycle_total_steps(answer, *, n_train=60000, batch_size=128, epochs=
     return False, "Too many steps: the 1cycle would never reach its low final rate.", (
         "Count batches per epoch times epochs."
     )
+
+
+# Predict, run, explain: a large batch at a higher learning rate (exercise 4) ----------------------
+
+from toolkit.exercises.feedback import as_array, as_choice, as_count, is_placeholder, safe_repr, type_name  # noqa: E402
+
+_BATCH_OUTCOMES = ("trains", "diverges")
+
+_BATCH_WHY = {
+    "diverges": (
+        "A larger batch removes noise from the gradient: that is why batch {batch} survived lr = 1, where the noisy "
+        "steps of small batches were thrown far off. But the largest stable step is set by the curvature of the loss, "
+        "as on notebook 04's bowl (no step above 2/25 there): averaging more images estimates the same gradient and "
+        "the same curvature better, it does not flatten the loss. Above that limit every step overshoots, whatever "
+        "the batch size, so scaling the rate with the batch works only up to it."
+    ),
+    "trains": (
+        "Its gradient, averaged over {batch} images, is smooth enough that steps of lr = {lr:g} still land downhill. "
+        "The limit is set by the curvature of the loss (as on notebook 04's bowl), which a larger batch does not "
+        "change: raise the rate further and this run too will diverge."
+    ),
+}
+
+
+def _history_of(run):
+    """``run.history`` as an exact dict (a Keras History, or the dict itself), or an AnswerError-like ValueError."""
+    history = run if type(run) is dict else getattr(run, "history", None)
+    if type(history) is not dict:
+        raise ValueError(
+            f"the run must be the History that train(...)[1] returns, got {type_name(run)}; "
+            "write large_batch_lr3 = train(3.0, batch_size=LARGE_BATCH)[1]"
+        )
+    return history
+
+
+@checker(
+    "Predict, run, explain: a large batch at lr = 3",
+    placeholder_message='Write "trains" or "diverges" before you run the experiment.',
+)
+def check_large_batch_lr(answer, *, run=None, lr: float = 3.0, batch_size: int = 512, n_train=None):
+    """``answer``: does batch ``batch_size`` still train at rate ``lr``? Predicted before the run.
+
+    ``run`` is the student's training (the History of ``train(lr, batch_size=...)``,
+    with the ``learning_rate`` that LearningRateLogger writes); the check reads
+    what it measured, checks that it is the experiment asked for (its rate, and
+    its steps per epoch when ``n_train`` is given), and compares the outcome
+    with the prediction. Nothing about the outcome is stored.
+    """
+    prediction = as_choice(answer, _BATCH_OUTCOMES)
+    if run is None or is_placeholder(run):
+        return False, "Your prediction is written; now run the experiment.", (
+            "Replace ... with train(3.0, batch_size=LARGE_BATCH)[1] and run the cell again."
+        )
+    history = _history_of(run)
+    rates = history.get("learning_rate")
+    if rates is None:
+        return False, "This run has no learning rate in its history.", "Use the notebook's train(...), which logs it."
+    rates = as_array(rates, finite=False)
+    if rates.size == 0 or not np.allclose(rates, lr, rtol=1e-3):
+        return False, f"This run was trained at lr = {safe_repr(rates.tolist())}, not at lr = {lr:g}.", (
+            f"Pass the rate {lr:g} to train(...)."
+        )
+    if n_train is not None:
+        expected = math.ceil(as_count(n_train) / batch_size)
+        params = getattr(run, "params", None)
+        steps = dict.get(params, "steps") if type(params) is dict else None
+        if steps is not None and steps != expected:
+            return False, f"This run made {steps} steps per epoch; batch {batch_size} makes {expected}.", (
+                "Pass batch_size=LARGE_BATCH to train(...)."
+            )
+    val_accuracy = as_array(history.get("val_accuracy", []), finite=False)
+    losses = as_array(history.get("loss", []), finite=False)
+    if val_accuracy.size == 0:
+        return False, "This run has no validation accuracy.", "Use the notebook's train(...), which validates every epoch."
+    final = float(val_accuracy[-1])
+    outcome = "trains" if np.isfinite(final) and final >= 0.5 and np.all(np.isfinite(losses)) else "diverges"
+    measured = (f"Measured: batch {batch_size} at lr = {lr:g} ends at validation accuracy {final:.1%} "
+                f"({'well above' if outcome == 'trains' else 'near'} chance, 10%).")
+    why = _BATCH_WHY[outcome].format(batch=batch_size, lr=lr)
+    if prediction == outcome:
+        return True, f"Your prediction holds. {measured} {why}", ""
+    return False, f"You predicted {prediction!r}. {measured}", why

@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 
-from toolkit.exercises.feedback import checker
+from toolkit.exercises.feedback import as_array, checker, type_name
 
 #: Fixed gradients for the checks: several steps, magnitudes from 1e-4 to 1, both signs
 #: (tiny ones make the place of epsilon visible).
@@ -35,9 +35,9 @@ def _run(step, n_state: int, *, initial_state: float = 0.0, **hyper):
     for t, grad in enumerate(_GRADS, start=1):
         args = (theta, grad.copy(), *state) + ((t,) if n_state == 2 else ())
         out = step(*args, **hyper)
-        if not isinstance(out, (tuple, list)) or len(out) != 1 + n_state:
-            raise ValueError(f"the function must return {1 + n_state} arrays, got {type(out).__name__}")
-        theta, *state = (np.asarray(o, dtype=float) for o in out)
+        if type(out) not in (tuple, list) or len(out) != 1 + n_state:
+            raise ValueError(f"the function must return {1 + n_state} arrays, got {type_name(out)}")
+        theta, *state = (as_array(o, finite=False) for o in out)
         if theta.shape != _THETA0.shape:
             raise ValueError(f"theta must keep its shape {_THETA0.shape}, got {theta.shape}")
         path.append(theta.copy())
@@ -55,9 +55,12 @@ def _placeholder_aware(check, sample_args):
     def wrapper(answer=Ellipsis, **kwargs):
         if callable(answer):
             try:
-                if answer(*sample_args()) in (None, Ellipsis):
+                out = answer(*sample_args())
+                if out is None or out is Ellipsis:  # identity: an answer's __eq__ is never asked
                     answer = Ellipsis
-            except Exception:  # a real attempt that fails: the check reports it
+            except KeyboardInterrupt:
+                raise
+            except BaseException:  # noqa: BLE001 - a real attempt that fails (even with SystemExit): the check reports it
                 pass
         return check(answer, **kwargs)
 
@@ -203,3 +206,105 @@ def _check_adagrad_step(answer, *, lr: float = 0.1, epsilon: float = 1e-7):
 
 check_adagrad_step = _placeholder_aware(_check_adagrad_step, _adagrad_sample)
 check_adagrad_step.__doc__ = """Check ``adagrad_step(theta, grad, accumulator, *, lr, epsilon) -> (theta, accumulator)``."""
+
+
+# Predict, run, explain: momentum on the well (exercise 3) ----------------------------------------
+
+from toolkit.exercises.feedback import as_choice, as_number, is_placeholder  # noqa: E402
+
+#: The 1-D loss of notebook 04's momentum section: f(x) = (x² − 1)² − WELL["tilt"]·x, and its run.
+WELL = {"tilt": 0.3, "x0": -2.0, "lr": 0.01, "steps": 300}
+_WELL_OUTCOMES = ("shallow", "deep", "still moving")
+
+
+def well_points(tilt: float = WELL["tilt"]) -> tuple[float, float, float]:
+    """``(shallow_minimum, bump, deep_minimum)``: where the slope 4x³ − 4x − tilt of the well is zero."""
+    shallow, bump, deep = np.sort(np.roots([4.0, 0.0, -4.0, -tilt]).real)
+    return float(shallow), float(bump), float(deep)
+
+
+def roll_on_well(alpha: float, *, x0=WELL["x0"], lr=WELL["lr"], steps=WELL["steps"], tilt=WELL["tilt"]) -> np.ndarray:
+    """The positions (start included) of gradient descent with momentum ``alpha`` on the well.
+
+    The update is Keras's SGD with momentum: m ← α·m − lr·f'(x), x ← x + m.
+
+    Example:
+
+    >>> roll_on_well(0.0)[-1]  # plain gradient descent stops in the shallow minimum
+    """
+    x, m, positions = float(x0), 0.0, [float(x0)]
+    for _ in range(int(steps)):
+        m = alpha * m - lr * (4 * x * (x**2 - 1) - tilt)
+        x = x + m
+        positions.append(x)
+    return np.array(positions)
+
+
+def well_outcome(positions, *, tilt=WELL["tilt"], settle: int = 50, tolerance: float = 0.02) -> str:
+    """Where a run on the well ended: "shallow", "deep", or "still moving" when its last ``settle``
+    positions still span more than ``tolerance``."""
+    positions = np.asarray(positions, dtype=float)
+    _, bump, _ = well_points(tilt)
+    if np.ptp(positions[-settle:]) > tolerance:
+        return "still moving"
+    return "deep" if positions[-1] > bump else "shallow"
+
+
+_WELL_WHY = {
+    "shallow": (
+        "With α = {alpha} only {loss:.0%} of the velocity is lost per step (1 − α), against 10% at α = 0.9. The "
+        "point rolled over the bump into the deep well, climbed its far wall with speed to spare, came back over "
+        "the bump and lost its energy in the shallow hollow. More momentum is less friction: enough of it carries "
+        "the parameters out of a good minimum as easily as out of a bad one."
+    ),
+    "stuck": (
+        "With α = {alpha} the velocity gathered on the steep wall was not enough to carry the point over the bump: "
+        "like plain gradient descent it stopped in the first hollow it reached."
+    ),
+    "deep": (
+        "With α = {alpha} the velocity gathered on the steep wall carried the point over the bump, and the "
+        "friction (1 − α = {loss:.0%} of the velocity lost per step) was enough to keep it in the deep well."
+    ),
+    "still moving": (
+        "With α = {alpha} only {loss:.0%} of the velocity is lost per step: the point keeps swinging between the "
+        "wells, and after {steps} steps it has settled in neither. Very high momentum needs many steps (or a "
+        "smaller learning rate) to come to rest."
+    ),
+}
+
+
+@checker(
+    "Predict, run, explain: more momentum on the well",
+    placeholder_message='Write "shallow", "deep" or "still moving" before you run the experiment.',
+)
+def check_momentum_escape(answer, *, x_end=None, alpha: float = 0.95, lr: float = WELL["lr"],
+                          x0: float = WELL["x0"], steps: int = WELL["steps"]):
+    """``answer``: where momentum ``alpha`` ends on notebook 04's well, predicted before the run.
+
+    The check runs the experiment itself (:func:`roll_on_well`) and compares
+    the prediction with what it measured. ``x_end``, the last position of the
+    student's own run, must agree with it: that shows the experiment was run
+    as given.
+    """
+    prediction = as_choice(answer, _WELL_OUTCOMES).replace("_", " ")
+    positions = roll_on_well(alpha, x0=x0, lr=lr, steps=steps)
+    outcome = well_outcome(positions)
+    if x_end is None or is_placeholder(x_end):
+        return False, "Your prediction is written; now run the experiment.", (
+            "Run the cell with roll(0.95) and pass its last position: check_momentum_escape(my_prediction, x_end=xs_095[-1])."
+        )
+    measured = as_number(x_end)
+    if abs(measured - positions[-1]) > 1e-6 * max(1.0, abs(positions[-1])):
+        return False, f"x_end = {measured:.4f} is not where the experiment ends (α = {alpha}, lr = {lr}, {steps} steps from x = {x0}).", (
+            "Run the experiment cell as given, without changing α, the learning rate or the number of steps, and pass xs_095[-1]."
+        )
+    shallow, bump, deep = well_points()
+    where = {"shallow": f"in the shallow minimum (x ≈ {shallow:.2f})", "deep": f"in the deep minimum (x ≈ {deep:.2f})",
+             "still moving": "in neither minimum: it is still moving"}[outcome]
+    crossings = int(np.count_nonzero(np.diff(np.sign(positions - bump))))
+    story = "stuck" if outcome == "shallow" and crossings == 0 else outcome
+    why = _WELL_WHY[story].format(alpha=alpha, loss=1 - alpha, steps=steps)
+    measured_text = f"Measured: after {steps} steps the point is at x = {positions[-1]:.3f}, {where}, after crossing the bump {crossings} time(s)."
+    if prediction == outcome:
+        return True, f"Your prediction holds. {measured_text} {why}", ""
+    return False, f"You predicted {prediction!r}. {measured_text}", why

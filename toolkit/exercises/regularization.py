@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolkit.exercises.feedback import as_number, checker
+from toolkit.exercises.feedback import as_array, as_number, checker, safe_repr
 
 #: Exercise 1: the layer asked for.
 L2_UNITS = 64
@@ -28,12 +28,23 @@ def _factors(regularizer):
     import keras
 
     if isinstance(regularizer, keras.regularizers.L1L2):
-        return float(regularizer.l1), float(regularizer.l2)
+        return as_number(regularizer.l1), as_number(regularizer.l2)
     if isinstance(regularizer, keras.regularizers.L2):
-        return 0.0, float(regularizer.l2)
+        return 0.0, as_number(regularizer.l2)
     if isinstance(regularizer, keras.regularizers.L1):
-        return float(regularizer.l1), 0.0
+        return as_number(regularizer.l1), 0.0
     return None
+
+
+def _is_relu(activation) -> bool:
+    """True when ``activation`` computes ReLU (judged by what it computes, not by its name)."""
+    import keras
+
+    if activation is keras.activations.relu:
+        return True
+    probe = np.array([-2.0, -0.5, 0.0, 0.5, 3.0], dtype="float32")
+    out = as_array(keras.ops.convert_to_numpy(activation(keras.ops.convert_to_tensor(probe))))
+    return out.shape == probe.shape and bool(np.allclose(out, np.maximum(probe, 0.0)))
 
 
 @checker("Add L2 to a layer", placeholder_message="Replace ... with a keras.layers.Dense(...) layer.")
@@ -45,7 +56,7 @@ def check_l2_layer(answer):
         return False, f"Expected a keras.layers.Dense layer, got {type(answer).__name__}.", (
             "Create the layer itself, e.g. keras.layers.Dense(units, activation=..., kernel_regularizer=...)."
         )
-    if answer.units != L2_UNITS or keras.activations.serialize(answer.activation) != "relu":
+    if type(answer.units) is not int or answer.units != L2_UNITS or not _is_relu(answer.activation):
         return False, "The layer's size or activation is not the one asked for.", (
             f"The exercise asks for {L2_UNITS} units with a ReLU activation."
         )
@@ -62,7 +73,7 @@ def check_l2_layer(answer):
     l1, l2 = factors
     if l1 > 0 and l2 == 0:
         return False, "That is an L1 penalty.", (
-            "L1 penalises |w| and makes weights exactly zero; the exercise asks for L2, which penalises w²."
+            "L1 penalizes |w| and makes weights exactly zero; the exercise asks for L2, which penalizes w²."
         )
     if l1 > 0:
         return False, "The regularizer has an L1 part as well.", "Use a pure L2 penalty (keras.regularizers.L2)."
@@ -90,7 +101,7 @@ def check_l2_penalty(answer):
         "norm": (lam * np.sqrt(np.sum(w**2)), "Square the weights: the penalty uses ‖w‖², not the norm ‖w‖."),
         "no factor": (np.sum(w**2), "Multiply by λ: it sets how strong the penalty is."),
         "l1": (lam * np.sum(np.abs(w)), "That is the L1 penalty (absolute values); L2 squares the weights."),
-        "signed": (lam * np.sum(w), "Square each weight before summing, so that negative weights are penalised too."),
+        "signed": (lam * np.sum(w), "Square each weight before summing, so that negative weights are penalized too."),
         "mean": (lam * np.mean(w**2), "Sum the squares over all weights; Keras does not average them."),
     }
     for wanted, hint in wrong.values():
@@ -108,17 +119,121 @@ def check_early_stopping(answer):
         return False, f"Expected a keras.callbacks.EarlyStopping, got {type(answer).__name__}.", (
             "Create the callback object; fit() will call it at the end of every epoch."
         )
-    if answer.monitor != "val_loss":
-        if answer.monitor == "loss":
+    if type(answer.monitor) is not str or answer.monitor != "val_loss":
+        if type(answer.monitor) is str and answer.monitor == "loss":
             hint = "The training loss keeps falling while a model overfits: watch the validation loss."
         else:
             hint = "Watch the validation loss, monitor='val_loss'."
-        return False, f"It watches '{answer.monitor}'.", hint
-    if answer.patience != PATIENCE:
-        return False, f"It waits {answer.patience} epoch(s).", f"The exercise asks for a patience of {PATIENCE} epochs."
-    if not answer.restore_best_weights:
+        return False, f"It watches {safe_repr(answer.monitor)}.", hint
+    if type(answer.patience) is not int or answer.patience != PATIENCE:
+        hint = f"The exercise asks for a patience of {PATIENCE} epochs."
+        if type(answer.patience) is not int:
+            hint += " A patience counts epochs: give it as an int."
+        return False, f"It waits {safe_repr(answer.patience)} epoch(s).", hint
+    if answer.restore_best_weights is not True:
         return False, "It stops at the right time but keeps the last weights.", (
             "By default the model keeps the weights of the last epoch, PATIENCE epochs past the best: "
             "ask the callback to restore the best ones."
         )
     return True, f"Stops after {PATIENCE} epochs without progress on val_loss and restores the best weights.", ""
+
+
+# Exercise 4 (predict, run, explain): dropout left on at inference ------------------------------------
+
+#: The experiment of exercise 4: a dropout MLP on scikit-learn's 8×8 digits, then its test accuracy
+#: with dropout off (the usual prediction), in single passes with dropout on, and averaged over passes.
+DROPOUT_EXPERIMENT = {"train": 600, "width": 256, "rate": 0.5, "epochs": 30, "batch_size": 50, "seed": 0,
+                      "single_passes": 5, "mc_passes": 30}
+#: What the student predicts, for each way of predicting, relative to dropout off.
+DROPOUT_QUESTIONS = ("one pass", "mean of 30 passes")
+_DROPOUT_CHOICES = ("lower", "same", "higher")
+#: Accuracy differences within this many points (of 1) count as "same": ±1.2 points, about 5 test digits.
+_SAME_WITHIN = 0.012
+
+
+def measure_dropout_at_inference():
+    """Run exercise 4's experiment; returns the test accuracies ``{"off", "one pass", "mean of 30 passes"}``.
+
+    "one pass" is the mean accuracy of single forward passes with
+    ``training=True`` (each pass drops other units); "mean of 30 passes"
+    averages the probabilities of 30 such passes first (MC dropout).
+
+    Example:
+
+    >>> accuracy = measure_dropout_at_inference()
+    >>> sorted(accuracy)
+    ['mean of 30 passes', 'off', 'one pass']
+    """
+    import keras
+
+    from toolkit.data import load_digits
+
+    cfg = DROPOUT_EXPERIMENT
+    x, y = load_digits()
+    x = x.reshape(len(x), -1)
+    order = np.random.default_rng(cfg["seed"]).permutation(len(x))
+    train, test = order[: cfg["train"]], order[cfg["train"]:]
+    keras.utils.set_random_seed(cfg["seed"])
+    model = keras.Sequential([
+        keras.Input((x.shape[1],)),
+        keras.layers.Dense(cfg["width"], activation="relu"),
+        keras.layers.Dropout(cfg["rate"]),
+        keras.layers.Dense(cfg["width"], activation="relu"),
+        keras.layers.Dropout(cfg["rate"]),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    model.fit(x[train], y[train], batch_size=cfg["batch_size"], epochs=cfg["epochs"], verbose=0)
+    x_test, y_test = x[test], y[test]
+
+    def stochastic():
+        return keras.ops.convert_to_numpy(model(x_test, training=True))
+
+    off = float(np.mean(model.predict(x_test, verbose=0).argmax(axis=1) == y_test))
+    single = float(np.mean([np.mean(stochastic().argmax(axis=1) == y_test) for _ in range(cfg["single_passes"])]))
+    averaged = np.mean([stochastic() for _ in range(cfg["mc_passes"])], axis=0)
+    return {"off": off, "one pass": single, "mean of 30 passes": float(np.mean(averaged.argmax(axis=1) == y_test))}
+
+
+def _compared(accuracy: float, reference: float) -> str:
+    if accuracy < reference - _SAME_WITHIN:
+        return "lower"
+    if accuracy > reference + _SAME_WITHIN:
+        return "higher"
+    return "same"
+
+
+@checker(
+    "Predict, run, explain: dropout left on at inference",
+    placeholder_message='Write {"one pass": ..., "mean of 30 passes": ...} with "lower", "same" or "higher" '
+    "before you run the experiment.",
+)
+def check_dropout_at_inference(answer):
+    """``answer`` maps each of :data:`DROPOUT_QUESTIONS` to "lower", "same" or "higher": the test accuracy
+    with dropout on, relative to the usual prediction with dropout off.
+
+    The check runs the experiment itself (:func:`measure_dropout_at_inference`,
+    a few seconds) and compares each prediction with what it measured.
+    """
+    from toolkit.exercises.feedback import as_choice, as_mapping
+
+    given = as_mapping(answer, DROPOUT_QUESTIONS)
+    prediction = {key: as_choice(value, _DROPOUT_CHOICES) for key, value in given.items()}
+    accuracy = measure_dropout_at_inference()
+    measured = {key: _compared(accuracy[key], accuracy["off"]) for key in DROPOUT_QUESTIONS}
+    shown = (f"test accuracy with dropout off {accuracy['off']:.3f}, one pass with dropout on "
+             f"{accuracy['one pass']:.3f}, the mean of 30 such passes {accuracy['mean of 30 passes']:.3f}")
+    wrong = [key for key in DROPOUT_QUESTIONS if prediction[key] != measured[key]]
+    if not wrong:
+        return True, (
+            f"Measured: {shown}. One pass with dropout on is a thinned network, a noisy guess: the 1/(1 − p) "
+            "scaling keeps each unit's output right on average, not in every pass. Averaging many passes "
+            "cancels the noise, which is why MC dropout costs no accuracy and gives a spread for free."
+        ), ""
+    hints = {
+        "one pass": "One pass with training=True drops half of the units, a different half each time. The "
+                    "1/(1 − p) scaling keeps the mean of each output right; does it keep every single pass right?",
+        "mean of 30 passes": "What does averaging 30 noisy passes do to the noise, and where does the average "
+                             "land compared with the prediction that uses every unit, scaled?",
+    }
+    return False, f"Measured: {shown}. Not as predicted for: {', '.join(wrong)}.", " ".join(hints[k] for k in wrong)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import softmax
 
-from toolkit.exercises.feedback import checker
+from toolkit.exercises.feedback import as_array, checker, type_name
 
 #: Exercise 3: the teacher's logits for one digit, and the temperature.
 DISTILL_LOGITS = np.array([6.0, 1.0, 3.5, -2.0, 0.5], dtype="float64")
@@ -79,7 +79,7 @@ def check_frozen_backbone(answer):
     import keras
 
     if not isinstance(answer, keras.Model):
-        return False, f"Expected a keras Model, got {type(answer).__name__}.", (
+        return False, f"Expected a keras Model, got {type_name(answer)}.", (
             "Build a model with keras.Input → backbone → new Dense head, e.g. keras.Model(inputs, outputs)."
         )
     backbone = _nested_backbone(answer)
@@ -103,8 +103,8 @@ def check_frozen_backbone(answer):
             "Keras fixes what trains at compile(): set backbone.trainable first, then compile (again)."
         )
     training_args = _backbone_training_args(answer, backbone)
-    if training_args is not None:
-        in_training_mode = any(arg is None or bool(arg) for arg in training_args)
+    if training_args is not None:  # only a literal False (or NumPy's) counts: no object's __bool__ is asked
+        in_training_mode = any(not (arg is False or arg is np.False_) for arg in training_args)
     else:
         in_training_mode = _batchnorm_moves_in_training(answer, backbone)
     if in_training_mode:
@@ -118,7 +118,7 @@ def check_frozen_backbone(answer):
 
 def _rotation_factor(layer) -> float:
     factor = getattr(layer, "factor", 0.0)
-    return float(np.max(np.abs(np.asarray(factor, dtype="float64"))))
+    return float(np.max(np.abs(as_array(factor))))
 
 
 @checker("Augmentation for digits", placeholder_message="Replace ... with a keras.Sequential of augmentation layers.")
@@ -127,7 +127,7 @@ def check_digit_augmentation(answer):
     import keras
 
     if not isinstance(answer, keras.layers.Layer):
-        return False, f"Expected a Keras layer or keras.Sequential, got {type(answer).__name__}.", (
+        return False, f"Expected a Keras layer or keras.Sequential, got {type_name(answer)}.", (
             "Put the Random... layers in a keras.Sequential([...])."
         )
     layers = list(answer._flatten_layers(include_self=False)) or [answer]
@@ -145,8 +145,8 @@ def check_digit_augmentation(answer):
     digit = np.zeros((4, 28, 28, 1), dtype="float32")
     digit[:, 6:22, 12:16] = 1.0  # a "1" to augment
     digit[:, 6:10, 8:16] = 1.0
-    train_out = np.asarray(keras.ops.convert_to_numpy(answer(digit, training=True)))
-    infer_out = np.asarray(keras.ops.convert_to_numpy(answer(digit, training=False)))
+    train_out = as_array(keras.ops.convert_to_numpy(answer(digit, training=True)))
+    infer_out = as_array(keras.ops.convert_to_numpy(answer(digit, training=False)))
     if train_out.shape != digit.shape:
         return False, f"It changes the image shape to {train_out.shape[1:]}.", (
             "Keep the 28×28×1 shape: use fill_mode/interpolation, not cropping or resizing."
@@ -165,7 +165,7 @@ def check_digit_augmentation(answer):
 @checker("Soft targets at a temperature", placeholder_message="Replace ... with an array of 5 probabilities.")
 def check_soft_targets(answer):
     """The answer must be ``softmax(DISTILL_LOGITS / DISTILL_TEMPERATURE)``."""
-    p = np.asarray(answer, dtype="float64").ravel()
+    p = as_array(answer).ravel()
     z, t = DISTILL_LOGITS, DISTILL_TEMPERATURE
     if p.shape != z.shape:
         return False, f"Expected {len(z)} probabilities, got shape {np.shape(answer)}.", "One probability per class."
@@ -178,7 +178,7 @@ def check_soft_targets(answer):
     if np.allclose(p, softmax(z * t), atol=1e-4):
         return False, "These got sharper, not softer.", "Divide the logits by the temperature; do not multiply."
     if np.allclose(p, np.exp(z / t), rtol=1e-4):
-        return False, "These do not sum to 1.", "Normalise: divide the exponentials by their sum (a softmax)."
+        return False, "These do not sum to 1.", "Normalize: divide the exponentials by their sum (a softmax)."
     if np.allclose(p, softmax(softmax(z) / t), atol=1e-4) or np.allclose(p, softmax(z) ** (1 / t), atol=1e-4):
         return False, "The temperature was applied to probabilities.", (
             "Apply the temperature to the logits (the raw scores), then take the softmax."
