@@ -143,3 +143,29 @@ def test_plot_schedule_bad_input():
         plot_schedule(OneCycle(0.1, 10), [-1, 2])
     with pytest.raises(TypeError, match="`label` must be a string"):
         plot_schedule(OneCycle(0.1, 10), 5, label=3)
+
+
+def test_momentum_mirrors_the_learning_rate():
+    """1cycle's momentum: high at both ends, low at the LR's peak, along the same half cosines (PyTorch's defaults)."""
+    schedule = OneCycle(0.1, 200, pct_start=0.25)
+    steps = np.arange(0, 251)
+    momentum = keras.ops.convert_to_numpy(schedule.momentum(steps))
+    lr = keras.ops.convert_to_numpy(schedule(steps))
+    assert momentum[0] == pytest.approx(0.95, abs=1e-6) and momentum[200] == pytest.approx(0.95, abs=1e-6)
+    assert momentum.argmin() == lr.argmax() == 50 and momentum[50] == pytest.approx(0.85, abs=1e-6)
+    assert momentum[25] == pytest.approx(0.90, abs=1e-5)  # half-way down the half cosine
+    assert np.all(momentum[200:] == pytest.approx(0.95, abs=1e-6))
+    # within each phase momentum is an affine, decreasing function of the learning rate: by hand, from the ends
+    for phase in (slice(0, 51), slice(50, 201)):
+        l, m = lr[phase], momentum[phase]
+        predicted = m[0] + (m[-1] - m[0]) * (l - l[0]) / (l[-1] - l[0])
+        np.testing.assert_allclose(m, predicted, atol=1e-5)
+    custom = keras.ops.convert_to_numpy(schedule.momentum(np.array([0, 50]), high=0.99, low=0.5))
+    np.testing.assert_allclose(custom, [0.99, 0.5], atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, match", [({"high": 1.0}, "`high` must be < 1.0"), ({"low": 0.97}, "`low` must be <= 0.95"),
+                                           ({"low": -0.1}, "`low` must be >= 0.0"), ({"high": "0.9"}, "`high` must be a number")])
+def test_momentum_bad_arguments_are_named(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        OneCycle(0.1, 100).momentum(3, **kwargs)

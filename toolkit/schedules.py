@@ -36,8 +36,11 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
     ``max_lr / (div_factor * final_div_factor)`` and stays there after
     ``total_steps``. The high middle phase explores quickly; the long tail at
     a tiny learning rate settles into a minimum. This is the shape of
-    PyTorch's ``OneCycleLR`` with ``anneal_strategy="cos"``, without its
-    momentum cycling.
+    PyTorch's ``OneCycleLR`` with ``anneal_strategy="cos"``. Its momentum
+    cycling, the mirror image of the learning rate, is :meth:`momentum`:
+    Keras's optimizers compile their momentum (SGD's ``momentum``, Adam's
+    ``beta_1``) into the training step as a constant, so the schedule itself
+    cycles only the learning rate.
 
     Args:
         max_lr: the peak learning rate, e.g. a value read off the LR finder.
@@ -100,6 +103,36 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
             warm = self._cosine(self.initial_lr, self.max_lr, up)
             anneal = self._cosine(self.max_lr, self.final_lr, down)
             return ops.where(step < peak, warm, anneal)
+
+    def momentum(self, step, *, high: float = 0.95, low: float = 0.85):
+        """The momentum that Smith's 1cycle pairs with the learning rate at ``step``.
+
+        It moves opposite to the learning rate, along the same half cosines:
+        from ``high`` down to ``low`` while the rate warms up to ``max_lr``,
+        back up to ``high`` while the rate anneals, and ``high`` after
+        ``total_steps``. A large step then comes with less momentum, so the
+        two do not add up to an overshoot; near the end, a tiny step with a
+        high momentum keeps averaging the noise. The defaults are PyTorch's
+        ``OneCycleLR`` (``max_momentum=0.95``, ``base_momentum=0.85``).
+
+        Args:
+            step: the optimizer step (a number or an array of them).
+            high: the momentum at the start and the end, in [0, 1).
+            low: the momentum at the peak of the learning rate, in [0, high].
+
+        Example:
+
+        >>> OneCycle(0.1, 100).momentum([0, 25, 100])  # 0.95, 0.85, 0.95
+        """
+        high = check_float("high", high, low=0.0, high=1.0, high_inclusive=False)
+        low = check_float("low", low, low=0.0, high=high)
+        with keras.name_scope(f"{self.name}_momentum"):
+            step = ops.cast(step, "float32")
+            peak = ops.cast(self.peak_step, "float32")
+            rest = ops.cast(self.total_steps - self.peak_step, "float32")
+            up = ops.clip(step / peak, 0.0, 1.0)
+            down = ops.clip((step - peak) / rest, 0.0, 1.0)
+            return ops.where(step < peak, self._cosine(high, low, up), self._cosine(low, high, down))
 
     @staticmethod
     def _cosine(start: float, end: float, fraction):
