@@ -16,7 +16,7 @@ export MPLBACKEND := Agg
 PIP_FILTER := grep -v "is ignored: it is neither a file nor a directory" || true
 NBVAL_ARGS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600
 
-.PHONY: help venv test test-unit test-notebooks test-gpu test-compat run site site-check lab bench bench-doctor clean
+.PHONY: help venv test test-unit test-notebooks test-gpu test-compat run site site-check lab bench bench-doctor bench-prescribe clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -67,12 +67,15 @@ site-check: site  ## open every page of build/site in headless Chromium; screens
 	@command -v chromium >/dev/null || { echo "make site-check needs Chromium: apt-get install chromium"; exit 2; }
 	$(PY) -m toolkit site --build build --check-only --browser
 
-bench: venv  ## time the notebooks, the monitors' overhead (beside livelossplot, TensorBoard) and the fast MNIST recipe -> build/bench.json
+bench: venv  ## time the notebooks, the monitors' overhead (beside livelossplot, TensorBoard), the fast MNIST recipe and prescribe -> build/bench.json
 	@$(PY) -m pip install -q -r requirements-bench.txt 2>&1 | $(PIP_FILTER)  # bench-only: not toolkit dependencies
 	$(PY) benchmarks/bench.py --out build/bench.json $(BENCH_ARGS)
 
 bench-doctor: venv  ## score the training doctor on real and planted-fault runs -> build/bench_doctor.json
 	$(PY) benchmarks/doctor/score.py --out build/bench_doctor.json
+
+bench-prescribe: venv  ## how often prescribe ranks a cure of a planted fault first, within its budget -> build/bench_prescribe.json
+	$(PY) benchmarks/prescribe/bench_prescribe.py --out build/bench_prescribe.json $(PRESCRIBE_ARGS)
 
 lab: venv  ## open JupyterLab on notebooks/
 	$(PY) -m jupyter lab notebooks/

@@ -22,6 +22,16 @@ Figures (issue #7), each beside its goal (also written as a Markdown table,
   4,000 training digits and tested once on the 1,000 test digits;
   ``train_seconds`` counts ``fit`` only, ``images_per_second`` is training
   throughput.
+* ``reference``: the reference unit, one epoch of the lecture CNN
+  (:func:`toolkit.models.mnist_cnn`) on 4,000 MNIST-sample images at batch
+  128, timed (median of 3, after a warm-up) just before and just after the
+  notebooks; the unit is the mean of the two medians.
+  ``notebooks_reference_units`` is each notebook's time in that unit, so
+  that figures compare across machines (a machine twice as fast halves both).
+* ``prescribe``: how often ``toolkit.diagnose.prescribe`` ranks a remedy that
+  removes a planted fault first, within its time budget, and the seconds it
+  took (``benchmarks/prescribe/bench_prescribe.py``; its cases go to
+  ``build/bench_prescribe.json``).
 * ``environment``: what it ran on.
 
 The JSON file is rewritten after every measurement, so an interrupted bench
@@ -63,8 +73,12 @@ GOALS = {
     "overhead, everything": (1.05, "<="),
     "MNIST sample test accuracy": (0.98, ">="),
     "MNIST sample train seconds": (30.0, "<="),
+    "prescribe: cure ranked first": (0.8, ">="),
 }
 
+REFERENCE_IMAGES = 4000
+REFERENCE_BATCH = 128
+REFERENCE_REPEATS = 3
 OVERHEAD_EPOCHS = 5
 OVERHEAD_REPEATS = 7  # with 4, two quiet runs gave 0.985 and 1.074: the median needs more pairs
 PROBE = 128  # a small fixed probe batch, as the monitors advise
@@ -156,6 +170,53 @@ def bench_mnist_sample(seed: int = 0) -> dict:
         "batch_size": fit_kwargs["batch_size"],
         "params": int(model.count_params()),
     }
+
+
+def bench_reference(repeats: int = REFERENCE_REPEATS) -> dict:
+    """Seconds of one epoch of the lecture CNN on 4,000 images at batch 128: each of ``repeats`` epochs, and their median.
+
+    A warm-up epoch (tracing the train function) is not counted; the epochs go on training the same model,
+    which costs the same per epoch.
+    """
+    import keras
+
+    from toolkit.models import mnist_cnn
+
+    (x_train, y_train), _ = mnist_data()
+    x, y = x_train[:REFERENCE_IMAGES], y_train[:REFERENCE_IMAGES]
+    keras.utils.set_random_seed(0)
+    model = mnist_cnn()
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=1, batch_size=REFERENCE_BATCH, verbose=0)  # warm-up
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.fit(x, y, epochs=1, batch_size=REFERENCE_BATCH, verbose=0)
+        seconds.append(round(time.perf_counter() - start, 3))
+    return {"seconds": seconds, "median": statistics.median(seconds), "images": int(len(x)), "batch_size": REFERENCE_BATCH}
+
+
+def reference_unit(before: dict, after: dict | None = None) -> dict:
+    """The reference unit from the medians measured before (and after) the notebooks: their mean, and the drift.
+
+    Example: medians 2.0 s before and 2.4 s after give a unit of 2.2 s and a drift of 1.2 (the machine
+    got 20% slower while the notebooks ran).
+    """
+    medians = [m["median"] for m in (before, after) if m]
+    if not medians or min(medians) <= 0:
+        raise ValueError(f"the reference needs a positive median time. Received: before={before}, after={after}")
+    unit = sum(medians) / len(medians)
+    drift = round(after["median"] / before["median"], 3) if before and after else None
+    return {"unit_seconds": round(unit, 3), "drift": drift, "before": before, "after": after,
+            "workload": f"one epoch of toolkit.models.mnist_cnn on {REFERENCE_IMAGES} MNIST-sample images at batch "
+                        f"{REFERENCE_BATCH} (median of {REFERENCE_REPEATS}, after a warm-up)"}
+
+
+def in_reference_units(seconds: dict, unit_seconds: float) -> dict:
+    """Each notebook's wall seconds divided by the reference unit, to one decimal: ``{name: units}``."""
+    if not unit_seconds or unit_seconds <= 0:
+        raise ValueError(f"`unit_seconds` must be > 0. Received: unit_seconds={unit_seconds}")
+    return {name: round(value / unit_seconds, 1) for name, value in seconds.items()}
 
 
 _HOOKS = (
@@ -349,11 +410,30 @@ def bench_notebooks(results: Results, notebooks_dir: pathlib.Path, out_dir: path
         print(f"{row['status']} in {row['seconds']:.1f} s wall, {cpu[path.stem]:.1f} s CPU", flush=True)
 
 
+def bench_prescribe(out: pathlib.Path) -> dict:
+    """The prescribe benchmark (16 planted-fault runs, a 120 s budget each): its summary; its cases go to ``out``."""
+    import importlib.util
+
+    path = ROOT / "benchmarks" / "prescribe" / "bench_prescribe.py"
+    spec = importlib.util.spec_from_file_location("bench_prescribe", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--out", str(out)])
+    return json.loads(out.read_text())["summary"]
+
+
 def _verdict(value, goal, op) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "not measured"
     ok = value <= goal if op == "<=" else value >= goal
     return "met" if ok else "NOT met"
+
+
+def _prescribe_note(rx) -> str:
+    if not rx or not rx.get("cases"):
+        return ""
+    return (f"{rx['within_budget']}/{rx['cases']} within 1.2x their {rx.get('budget_s', 120):g} s budget, "
+            f"at most {rx['seconds_per_case_max']} s, {rx['seconds_total']:.0f} s in all")
 
 
 def table(data: dict) -> str:
@@ -368,6 +448,8 @@ def table(data: dict) -> str:
          "monitors + ActivationMonitor + doctor"),
         ("MNIST sample test accuracy", mnist.get("test_accuracy"), ""),
         ("MNIST sample train seconds", mnist.get("train_seconds"), f"{mnist.get('images_per_second', '?')} images/s"),
+        ("prescribe: cure ranked first", (data.get("prescribe") or {}).get("share_cured_first"),
+         _prescribe_note(data.get("prescribe"))),
     ]
     lines = [f"{'figure':<28} {'value':>9}  {'goal':<8} {'verdict':<13} note", "-" * 72]
     for name, value, note in rows:
@@ -387,9 +469,15 @@ def table(data: dict) -> str:
     if notebooks:
         cpu = data.get("notebooks_cpu_seconds", {})
         status = data.get("notebooks_status", {})
-        lines += ["", f"{'notebook (fast mode)':<40} {'wall s':>7} {'CPU s':>7}  status", "-" * 72]
+        units = data.get("notebooks_reference_units") or {}
+        lines += ["", f"{'notebook (fast mode)':<40} {'wall s':>7} {'CPU s':>7} {'units':>6}  status", "-" * 72]
         for name, seconds in notebooks.items():
-            lines.append(f"{name:<40} {seconds:>7.1f} {cpu.get(name, float('nan')):>7.1f}  {status.get(name, '')}")
+            unit = f"{units[name]:.1f}" if name in units else "-"
+            lines.append(f"{name:<40} {seconds:>7.1f} {cpu.get(name, float('nan')):>7.1f} {unit:>6}  "
+                         f"{status.get(name, '')}")
+        ref = data.get("reference") or {}
+        if ref.get("unit_seconds"):
+            lines.append(f"(units: {ref['workload']}: {ref['unit_seconds']} s; drift after/before {ref.get('drift')})")
     env = data.get("environment") or {}
     if env:
         lines += [
@@ -419,6 +507,10 @@ def markdown(data: dict) -> str:
         ("MNIST sample training time", f"{mnist.get('train_seconds', '-')} s ({mnist.get('images_per_second', '-')} images/s)",
          "≤ 30 s", _verdict(mnist.get("train_seconds"), 30.0, "<=")),
     ]
+    rx = data.get("prescribe") or {}
+    if rx.get("cases"):
+        rows.append(("prescribe ranks a cure of a planted fault first", f"{rx['cured_first']}/{rx['cases']} "
+                     f"({_prescribe_note(rx)})", "≥ 80%", _verdict(rx.get("share_cured_first"), 0.8, ">=")))
     kinds = (data.get("callback_overhead") or {}).get("kinds") or {}
     for kind in ("livelossplot", "tensorboard"):
         if kind in kinds:
@@ -428,8 +520,12 @@ def markdown(data: dict) -> str:
     lines = ["| figure | measured | goal | |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     if notebooks:
-        lines += ["", "| notebook | fast mode, wall s |", "|---|---|"]
-        lines += [f"| {name} | {seconds:.0f} |" for name, seconds in notebooks.items()]
+        units = data.get("notebooks_reference_units") or {}
+        ref = data.get("reference") or {}
+        lines += ["", "| notebook | fast mode, wall s | reference units |", "|---|---|---|"]
+        lines += [f"| {name} | {seconds:.0f} | {units.get(name, '-')} |" for name, seconds in notebooks.items()]
+        if ref.get("unit_seconds"):
+            lines += ["", f"A reference unit is {ref['workload']}: {ref['unit_seconds']} s here."]
     lines += [
         "",
         f"Measured {env.get('date', '?')[:10]} on {env.get('machine', '?')}, {env.get('cpu_count')} CPU cores, "
@@ -443,7 +539,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "build" / "bench.json"), help="the JSON file to write")
     parser.add_argument("--notebooks", default=str(ROOT / "notebooks"), help="folder of notebooks")
-    parts = ["notebooks", "overhead", "mnist"]
+    parts = ["notebooks", "overhead", "mnist", "prescribe"]
     parser.add_argument("--skip", nargs="*", default=[], choices=parts, help="parts to leave out")
     parser.add_argument(
         "--only", nargs="+", choices=parts, help="run only these parts; the file keeps the other parts' figures"
@@ -476,8 +572,21 @@ def main(argv=None) -> int:
         results.data["callback_overhead_ratio_everything"] = overhead["kinds"]["everything"]["ratio"]
         results.set("callback_overhead_ratio", overhead["ratio"])
         print(", ".join(f"{kind} {row['ratio']}" for kind, row in overhead["kinds"].items()), flush=True)
+    if "prescribe" not in args.skip:
+        print("  prescribe on planted faults ...", flush=True)
+        results.set("prescribe", bench_prescribe(results.path.parent / "bench_prescribe.json"))
     if "notebooks" not in args.skip:
+        print("  reference unit (before the notebooks) ...", end=" ", flush=True)
+        before = bench_reference()
+        results.set("reference", reference_unit(before))
+        print(f"{before['median']:.2f} s", flush=True)
         bench_notebooks(results, pathlib.Path(args.notebooks), results.path.parent / "bench_notebooks")
+        print("  reference unit (after the notebooks) ...", end=" ", flush=True)
+        after = bench_reference()
+        reference = reference_unit(before, after)
+        results.data["reference"] = reference
+        results.set("notebooks_reference_units", in_reference_units(results.data["notebooks"], reference["unit_seconds"]))
+        print(f"{after['median']:.2f} s; unit {reference['unit_seconds']:.2f} s", flush=True)
     results.data["environment"]["load_average_at_end"] = _load_average()
     results.save()
     results.path.with_suffix(".md").write_text(markdown(results.data))

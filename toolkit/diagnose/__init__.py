@@ -8,6 +8,8 @@ matrices, and say what is wrong, with the run's numbers and the remedies.
   NaN or divergence and prints the diagnosis (imported on first use, so that
   ``python -m toolkit doctor`` does not load TensorFlow).
 * :func:`read_history_csv` reads a ``CSVLogger`` file.
+* :func:`prescribe` tries the remedies of each finding on short runs, on a time
+  budget, and ranks them by what they measurably did (imported on first use too).
 
 Example:
 
@@ -23,7 +25,7 @@ from toolkit.diagnose.remedies import REMEDIES
 
 __all__ = [
     "REMEDIES", "SEVERITIES", "VOCABULARY", "Diagnosis", "Finding", "TrainingDoctor", "diagnose", "diagnose_confusion",
-    "read_history_csv",
+    "prescribe", "read_history_csv",
 ]
 
 
@@ -32,4 +34,8 @@ def __getattr__(name):
         from toolkit.diagnose.doctor import TrainingDoctor
 
         return TrainingDoctor
+    if name == "prescribe":
+        from toolkit.diagnose.prescribing import prescribe
+
+        return prescribe
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

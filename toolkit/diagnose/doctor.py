@@ -12,6 +12,7 @@ from toolkit.diagnose.curves import CHANCE_DIVERGE, EXPLODE_FACTOR
 from toolkit.diagnose.engine import diagnose
 from toolkit.diagnose.findings import Diagnosis
 from toolkit.diagnose.remedies import finding
+from toolkit.diagnose.remedy_trials import prescribe_hint
 from toolkit.diagnose.run import num, times
 from toolkit.diagnose.snapshot import Snapshot, all_finite, non_finite_layer
 from toolkit.history import from_epoch_logs
@@ -97,7 +98,8 @@ class TrainingDoctor(keras.callbacks.Callback):
     training started from), so the model is usable again. At the end of
     training it prints the full diagnosis, with the confusion matrix of
     ``validation_data`` when given. ``TerminateOnNaN`` alone stops silently;
-    the doctor says why, and what to try.
+    the doctor says why, and what to try; when :func:`~toolkit.diagnose.prescribe`
+    can try those remedies on short runs, a last line says so.
 
     The checks are cheap: by default the doctor has no per-batch hook, so
     Keras keeps dispatching batches asynchronously, the weight check runs on
@@ -268,6 +270,9 @@ class TrainingDoctor(keras.callbacks.Callback):
             self.diagnosis.notes = [why] + notes
         if self.verbose:
             print(self.diagnosis)
+            hint = prescribe_hint(self.diagnosis)
+            if hint:
+                print(hint)
 
     # Helpers ------------------------------------------------------------------------------
 
