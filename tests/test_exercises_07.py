@@ -210,3 +210,73 @@ def test_soft_targets_wrong_answers_get_their_hint(answer, hint):
     feedback = check_soft_targets(answer)
     assert feedback.answered and not feedback.passed
     assert hint in feedback.hint or hint in feedback.message
+
+
+# --- Exercise 4 (predict, run, explain): with how many labels does transfer pay most? -------------
+
+from toolkit.exercises import transfer as _transfer
+from toolkit.exercises.transfer import LABEL_BUDGETS, check_label_budget
+
+
+@pytest.fixture(scope="module")
+def transfer_accuracies():
+    """The experiment, run once: the real measurement behind the checks below."""
+    return _transfer.measure_transfer_gains()
+
+
+def test_label_budget_experiment_shows_the_lesson(transfer_accuracies):
+    gains = {n: t - s for n, (t, s) in transfer_accuracies.items()}
+    assert sorted(gains) == sorted(LABEL_BUDGETS)
+    assert gains[20] > 0.05, f"with 20 labels the pretrained backbone should win clearly: {transfer_accuracies}"
+    assert gains[20] > gains[1000] + 0.03, f"the gain should shrink with more labels: {gains}"
+    assert transfer_accuracies[1000][1] > 0.9, "with 1,000 labels a network from scratch learns the task well"
+
+
+def test_label_budget_solution_passes(monkeypatch, transfer_accuracies):
+    monkeypatch.setattr(_transfer, "measure_transfer_gains", lambda: transfer_accuracies)
+    feedback = check_label_budget(SOLUTIONS.LABEL_BUDGET_PREDICTION)
+    assert feedback.passed, str(feedback)
+    assert "Measured:" in feedback.message and "scarce labels" in feedback.message
+    assert check_label_budget(np.int64(SOLUTIONS.LABEL_BUDGET_PREDICTION)).passed
+
+
+@pytest.mark.parametrize("answer", [200, 1000])
+def test_label_budget_wrong_predictions_get_a_hint(answer, monkeypatch, transfer_accuracies):
+    monkeypatch.setattr(_transfer, "measure_transfer_gains", lambda: transfer_accuracies)
+    feedback = check_label_budget(answer)
+    assert feedback.answered and not feedback.passed
+    assert "When is that hardest?" in feedback.hint and "Measured" not in feedback.hint
+    assert "measured:" in feedback.message
+
+
+class _EqualsAll(int):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = int.__hash__
+
+
+@pytest.mark.parametrize(
+    "answer, text",
+    [
+        (20.0, "an integer count"),
+        ("20", "an integer count"),
+        (_EqualsAll(200), "an integer count"),
+        (True, "an integer count"),
+        (50, "is not one of the numbers tried"),
+    ],
+)
+def test_label_budget_reads_answers_strictly(answer, text, monkeypatch):
+    def boom():
+        raise AssertionError("a refused answer must not run the experiment")
+
+    monkeypatch.setattr(_transfer, "measure_transfer_gains", boom)
+    feedback = check_label_budget(answer)
+    assert feedback.answered and not feedback.passed
+    assert text in feedback.message
+
+
+def test_label_budget_placeholder_runs_nothing(monkeypatch):
+    monkeypatch.setattr(_transfer, "measure_transfer_gains", lambda: (_ for _ in ()).throw(AssertionError()))
+    feedback = check_label_budget(...)
+    assert not feedback.answered and "20" in feedback.message

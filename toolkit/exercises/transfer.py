@@ -184,3 +184,113 @@ def check_soft_targets(answer):
             "Apply the temperature to the logits (the raw scores), then take the softmax."
         )
     return False, "Not the softened probabilities.", "Compute softmax(logits / temperature)."
+
+
+# Exercise 4 (predict, run, explain): with how many labels does transfer pay most? --------------------
+
+#: The numbers of labeled images of digits 5-9 that exercise 4 tries.
+LABEL_BUDGETS = (20, 200, 1000)
+#: The experiment: notebook 07's recipe on the shipped digits 0-4 model, against the same architecture
+#: from scratch (BatchNorm frozen, as the notebook's baseline), on the offline MNIST sample.
+LABEL_BUDGET_EXPERIMENT = {"head_epochs": 4, "tune_epochs": 4, "head_lr": 3e-3, "tune_lr": 1e-3, "unfreeze": 2,
+                           "batch_size": 50, "seed": 0}
+
+
+def measure_transfer_gains():
+    """Run exercise 4's experiment: ``{labels: (transfer accuracy, from-scratch accuracy)}`` on the test 5-9.
+
+    For each number of labels in :data:`LABEL_BUDGETS`: the shipped backbone
+    (:func:`toolkit.transfer.pretrained_digits_model`) frozen under a new
+    head, then its top unfrozen (BatchNorm kept frozen) and fine-tuned at a
+    lower learning rate; and the same architecture with fresh weights, trained
+    for as many epochs. The test digits are the offline sample's 5-9.
+
+    Example:
+
+    >>> gains = measure_transfer_gains()
+    >>> sorted(gains) == sorted(LABEL_BUDGETS)
+    True
+    """
+    import keras
+
+    from toolkit.data import _load_mnist_sample
+    from toolkit.models import restart
+    from toolkit.transfer import add_head, pretrained_digits_model, unfreeze_top
+
+    cfg = LABEL_BUDGET_EXPERIMENT
+    (x, y), (x_test, y_test) = _load_mnist_sample()
+    x, x_test = x[..., None].astype("float32") / 255.0, x_test[..., None].astype("float32") / 255.0
+    new = np.random.default_rng(cfg["seed"]).permutation(np.flatnonzero(y >= 5))
+    keep = y_test >= 5
+    x_test, y_test = x_test[keep], y_test[keep].astype("int32") - 5
+    keras.utils.set_random_seed(cfg["seed"])
+    backbone = pretrained_digits_model().get_layer("digit_backbone")
+    pretrained = backbone.get_weights()
+    loss = dict(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    def subset(n):
+        return x[new[:n]], y[new[:n]].astype("int32") - 5, min(cfg["batch_size"], n)
+
+    backbone.trainable = False
+    model = add_head(backbone, 5)
+    model.compile(keras.optimizers.Adam(cfg["head_lr"]), **loss)
+    after_head = {}
+    for n in LABEL_BUDGETS:
+        xs, ys, batch = subset(n)
+        restart(model, seed=cfg["seed"])
+        backbone.set_weights(pretrained)
+        model.fit(xs, ys, batch_size=batch, epochs=cfg["head_epochs"], verbose=0)
+        after_head[n] = model.get_weights()
+    unfreeze_top(backbone, cfg["unfreeze"], keep_batchnorm_frozen=True)
+    model.compile(keras.optimizers.Adam(cfg["tune_lr"]), **loss)
+    fresh = keras.models.clone_model(backbone)
+    for layer in fresh.layers:
+        layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
+    scratch = add_head(fresh, 5, inference_mode=False, name="from_scratch")
+    scratch.compile(keras.optimizers.Adam(cfg["head_lr"]), **loss)
+    epochs = cfg["head_epochs"] + cfg["tune_epochs"]
+    accuracy = {}
+    for n in LABEL_BUDGETS:
+        xs, ys, batch = subset(n)
+        restart(model, weights=after_head[n])
+        model.fit(xs, ys, batch_size=batch, epochs=epochs, initial_epoch=cfg["head_epochs"], verbose=0)
+        restart(scratch, seed=cfg["seed"])
+        scratch.fit(xs, ys, batch_size=batch, epochs=epochs, verbose=0)
+        accuracy[n] = (float(model.evaluate(x_test, y_test, verbose=0)[1]),
+                       float(scratch.evaluate(x_test, y_test, verbose=0)[1]))
+    return accuracy
+
+
+@checker(
+    "Predict, run, explain: when does transfer pay most?",
+    placeholder_message=f"Write one of {LABEL_BUDGETS} (an int) before you run the experiment.",
+)
+def check_label_budget(answer):
+    """``answer`` is the number of labels, out of :data:`LABEL_BUDGETS`, at which transfer gains the most.
+
+    The check runs the experiment itself (:func:`measure_transfer_gains`) and
+    compares the prediction with the number of labels where the measured gain
+    of transfer over training from scratch is largest.
+    """
+    from toolkit.exercises.feedback import AnswerError, as_count
+
+    prediction = as_count(answer)
+    if prediction not in LABEL_BUDGETS:
+        raise AnswerError(f"{prediction} is not one of the numbers tried, {LABEL_BUDGETS}.",
+                          hint=f"Answer with one of {LABEL_BUDGETS}.")
+    accuracy = measure_transfer_gains()
+    gains = {n: transfer - scratch for n, (transfer, scratch) in accuracy.items()}
+    best = max(gains, key=gains.get)
+    shown = "; ".join(f"{n} labels: transfer {t:.3f}, from scratch {s:.3f} ({gains[n]:+.3f})"
+                      for n, (t, s) in accuracy.items())
+    if prediction == best:
+        return True, (
+            f"Measured: {shown}. With few labels the pretrained features do most of the work: the head only has "
+            "to combine strokes and curves it already detects, while a network from scratch has to learn them from "
+            "a handful of images. With many labels the network from scratch learns good features of its own and "
+            "the head start shrinks: transfer learning is a remedy for scarce labels."
+        ), ""
+    return False, f"You predicted {prediction}; measured: {shown}.", (
+        "Think of what each network must learn. The pretrained backbone already detects strokes and curves; "
+        "from scratch, those features must come from the labeled images themselves. When is that hardest?"
+    )

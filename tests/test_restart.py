@@ -1,0 +1,213 @@
+"""toolkit.models.restart: a compiled model trained again computes what a fresh model computes."""
+
+import keras
+import numpy as np
+import pytest
+
+from toolkit.models import restart
+from toolkit.transfer import add_head, small_cnn_backbone
+
+
+def _data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 0).astype("int32") + (x[:, 2] > 1).astype("int32")
+    return x, y
+
+
+def _mlp(batch_norm=False):
+    layers = [keras.Input((6,)), keras.layers.Dense(8, activation="relu")]
+    if batch_norm:
+        layers.append(keras.layers.BatchNormalization())
+    return keras.Sequential(layers + [keras.layers.Dense(3, activation="softmax")])
+
+
+def _compile(model, lr=1e-2):
+    model.compile(keras.optimizers.Adam(lr), "sparse_categorical_crossentropy")
+    return model
+
+
+def _fit(model, x, y):
+    return model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history["loss"]
+
+
+@pytest.fixture
+def deterministic():
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    yield
+    from toolkit.determinism import disable_op_determinism
+
+    disable_op_determinism()
+
+
+def test_restart_with_weights_trains_like_a_fresh_model(deterministic):
+    x, y = _data()
+    keras.utils.set_random_seed(0)
+    model = _compile(_mlp(batch_norm=True))
+    start = model.get_weights()
+    first = _fit(model, x, y)
+    traced = model.train_function
+    restart(model, weights=start)
+    again = _fit(model, x, y)
+    assert model.train_function is traced, "restart must keep the traced training function"
+
+    fresh = _compile(_mlp(batch_norm=True))
+    fresh.set_weights(start)
+    reference = _fit(fresh, x, y)
+    np.testing.assert_allclose(again, reference, rtol=1e-6)
+    np.testing.assert_allclose(first, reference, rtol=1e-6)
+    for mine, theirs in zip(model.get_weights(), fresh.get_weights()):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-7)
+
+
+def test_without_restart_the_second_fit_continues():
+    # the reason restart exists: a second fit starts where the first ended
+    x, y = _data()
+    keras.utils.set_random_seed(0)
+    model = _compile(_mlp())
+    first = _fit(model, x, y)
+    second = _fit(model, x, y)
+    assert second[0] < first[0] - 0.05
+
+
+def test_restart_resets_the_optimizer_but_keeps_the_learning_rate():
+    x, y = _data()
+    model = _compile(_mlp(), lr=3e-3)
+    _fit(model, x, y)
+    assert int(model.optimizer.iterations.numpy()) == 12
+    slots = [v for v in model.optimizer.variables if "momentum" in v.path or "velocity" in v.path]
+    assert slots and any(np.abs(v.numpy()).max() > 0 for v in slots)
+    restart(model, seed=1)
+    assert int(model.optimizer.iterations.numpy()) == 0
+    assert all(np.all(v.numpy() == 0) for v in slots)
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(3e-3)
+
+
+def test_restart_with_a_seed_draws_fresh_weights_and_batchnorm_statistics():
+    x, y = _data()
+    model = _compile(_mlp(batch_norm=True))
+    _fit(model, x, y)
+    bn = next(layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization))
+    assert not np.allclose(bn.moving_mean.numpy(), 0.0)
+    restart(model, seed=3)
+    drawn = model.get_weights()
+    np.testing.assert_array_equal(bn.moving_mean.numpy(), 0.0)
+    np.testing.assert_array_equal(bn.moving_variance.numpy(), 1.0)
+    restart(model, seed=3)
+    for a, b in zip(drawn, model.get_weights()):
+        np.testing.assert_array_equal(a, b)  # the same seed, the same draw
+    restart(model, seed=4)
+    assert not np.allclose(drawn[0], model.get_weights()[0])
+    # the kernel is drawn from the layer's own initializer (Glorot uniform: |w| <= sqrt(6 / (fan_in + fan_out)))
+    assert np.abs(drawn[0]).max() <= np.sqrt(6 / (6 + 8)) + 1e-6
+    assert np.abs(drawn[0]).max() > 0.5 * np.sqrt(6 / (6 + 8))
+
+
+def test_restart_keeps_trainable_flags_of_a_nested_backbone():
+    keras.utils.set_random_seed(0)
+    backbone = small_cnn_backbone(filters=(4, 8))
+    backbone.trainable = False
+    model = add_head(backbone, 3)
+    _compile(model)
+    frozen = [w.numpy().copy() for w in backbone.weights]
+    restart(model, seed=5)
+    assert not backbone.trainable and len(model.trainable_weights) == 2  # only the head's kernel and bias
+    assert any(not np.allclose(a, w.numpy()) for a, w in zip(frozen, backbone.weights) if a.size > 8)
+
+
+def test_restart_leaves_weights_alone_without_seed_or_weights():
+    x, y = _data()
+    model = _compile(_mlp())
+    _fit(model, x, y)
+    kept = model.get_weights()
+    restart(model)
+    for a, b in zip(kept, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert int(model.optimizer.iterations.numpy()) == 0
+
+
+def test_restart_an_uncompiled_model():
+    model = _mlp()
+    before = model.get_weights()
+    restart(model, seed=0)  # nothing to reset in an optimizer: only the weights
+    assert getattr(model, "optimizer", None) is None
+    assert not np.allclose(before[0], model.get_weights()[0])
+
+
+class _Subclassed(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(3)
+
+    def call(self, x):
+        return self.dense(x)
+
+
+@pytest.mark.parametrize(
+    "call, error, text",
+    [
+        (lambda m: restart("model", seed=0), TypeError, "Received: model="),
+        (lambda m: restart(m, seed=0, weights=m.get_weights()), ValueError, "not both"),
+        (lambda m: restart(m, seed=-1), ValueError, "seed"),
+        (lambda m: restart(m, seed=1.0), TypeError, "seed"),
+        (lambda m: restart(m, weights=np.zeros(3)), TypeError, "Received: weights="),
+        (lambda m: restart(m, weights=[np.zeros(3)]), ValueError, ""),
+    ],
+)
+def test_restart_bad_arguments(call, error, text):
+    with pytest.raises(error, match=text):
+        call(_compile(_mlp()))
+
+
+class _NoInitializerAttribute(keras.layers.Layer):
+    """A weight that no ``*_initializer`` attribute names."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], 3), initializer="ones")
+
+    def call(self, x):
+        return x @ self.w
+
+
+class _Custom(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.inner = _NoInitializerAttribute()
+
+    def call(self, x):
+        return self.inner(x)
+
+
+def test_restart_with_a_seed_draws_a_subclassed_model_from_its_initializers():
+    model = _Subclassed()
+    model(np.zeros((1, 6), "float32"))
+    restart(model, seed=0)
+    first = model.get_weights()[0]
+    restart(model, seed=1)
+    assert not np.allclose(first, model.get_weights()[0])
+
+
+def test_restart_with_a_seed_needs_initializers_or_a_model_clone_model_can_rebuild():
+    model = _Custom()
+    model(np.zeros((1, 6), "float32"))
+    with pytest.raises(ValueError, match="pass `weights` instead"):
+        restart(model, seed=0)
+    restart(model, weights=[np.full((6, 3), 2.0, "float32")])
+    np.testing.assert_array_equal(model.get_weights()[0], 2.0)
+
+
+def test_restart_with_a_seed_works_where_clone_model_cannot():
+    # a regularizer whose strength is a variable (notebook 06's lambda sweep) has no config to clone
+    strength = keras.Variable(0.0, trainable=False)
+    regularizer = keras.regularizers.L2()
+    regularizer.l2 = strength
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, kernel_regularizer=regularizer),
+                              keras.layers.Dense(3)])
+    _compile(model)
+    restart(model, seed=7)
+    drawn = model.get_weights()
+    restart(model, seed=7)
+    for a, b in zip(drawn, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
