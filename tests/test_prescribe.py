@@ -278,3 +278,37 @@ def test_importing_the_doctor_does_not_import_tensorflow_and_prescribe_is_the_fu
             "print(type(prescribe).__name__, type(d.prescribe).__name__)")
     out = subprocess.run([sys.executable, "-c", late], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["function", "function"]
+
+
+def test_runs_that_leave_the_model_alone_share_one_model_and_compute_what_a_fresh_model_computes():
+    # class weights and over-sampling change the fit and the data, early stopping the callbacks: one model,
+    # started over from each seed's initial weights, serves them and the baseline; one compile, one trace
+    built = []
+    plain = _builder(lr=0.05)
+
+    def build(**keywords):
+        built.append(keywords)
+        return plain(**keywords)
+
+    x, y, xv, yv = _data()
+    history = {"loss": list(np.linspace(1, 0.3, 8)), "val_loss": list(np.linspace(1, 0.35, 8))}
+    imbalance = diagnose(history, confusion=np.array([[90, 0, 0], [5, 85, 0], [18, 0, 2]]))
+    assert imbalance.problems == ["class_imbalance"]
+    report = prescribe(build, (x, y, xv, yv), diagnosis=imbalance, budget_s=300, epochs=4, max_seeds=2,
+                       remedies_per_problem=2, also_try=("early_stopping",), progress=False)
+    assert {t.key for t in report.trials if t.values} == {"class_weight", "oversample", "early_stopping"}, str(report)
+    assert len(report.baseline) == 2 and all(len(t.values) == 2 for t in report.trials if t.values), str(report)
+    assert len(built) == 2, f"a probe model and one model for all 8 runs, got {len(built)} builds"
+    # the validation loss falls through all 4 epochs: early stopping never stops, so every seed's run repeats
+    # the baseline's (same initial weights, same data order)
+    np.testing.assert_allclose(report["early_stopping"].values, report.baseline, rtol=1e-5)
+    # ... and the first seed's baseline is what a fresh model computes on the pipeline prescribe feeds arrays
+    # through (cached, reshuffled every epoch with the run's seed, batches of batch_size=32)
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    fresh = plain()
+    train = tf.data.Dataset.from_tensor_slices((x, y)).cache().shuffle(len(x), seed=0).batch(32)
+    fresh.fit(train, epochs=4, verbose=0)
+    loss = float(np.mean(keras.losses.sparse_categorical_crossentropy(yv, fresh(xv, training=False))))
+    assert report.baseline[0] == pytest.approx(loss, rel=1e-5)
