@@ -294,8 +294,13 @@ def test_runs_that_leave_the_model_alone_share_one_model_and_compute_what_a_fres
     history = {"loss": list(np.linspace(1, 0.3, 8)), "val_loss": list(np.linspace(1, 0.35, 8))}
     imbalance = diagnose(history, confusion=np.array([[90, 0, 0], [5, 85, 0], [18, 0, 2]]))
     assert imbalance.problems == ["class_imbalance"]
-    report = prescribe(build, (x, y, xv, yv), diagnosis=imbalance, budget_s=300, epochs=4, max_seeds=2,
-                       remedies_per_problem=2, also_try=("early_stopping",), progress=False)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = prescribe(build, (x, y, xv, yv), diagnosis=imbalance, budget_s=300, epochs=4, max_seeds=2,
+                           remedies_per_problem=2, also_try=("early_stopping",), progress=False)
+    assert not [w for w in caught if "shuffle" in str(w.message)], "the runs' own pipelines shuffle: no Keras warning"
     assert {t.key for t in report.trials if t.values} == {"class_weight", "oversample", "early_stopping"}, str(report)
     assert len(report.baseline) == 2 and all(len(t.values) == 2 for t in report.trials if t.values), str(report)
     assert len(built) == 2, f"a probe model and one model for all 8 runs, got {len(built)} builds"

@@ -275,7 +275,8 @@ class Runner:
         deadline = Deadline(self.deadline)
         fit["callbacks"].append(deadline)
         try:
-            history = model.fit(train, validation_data=val, verbose=0, **fit)
+            # shuffle=False: the pipeline reshuffles itself (Keras warns that it ignores shuffle for a dataset)
+            history = model.fit(train, validation_data=val, shuffle=False, verbose=0, **fit)
         finally:
             if deadline._timer is not None:
                 deadline._timer.cancel()
