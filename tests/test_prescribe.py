@@ -317,3 +317,25 @@ def test_runs_that_leave_the_model_alone_share_one_model_and_compute_what_a_fres
     fresh.fit(train, epochs=4, verbose=0)
     loss = float(np.mean(keras.losses.sparse_categorical_crossentropy(yv, fresh(xv, training=False))))
     assert report.baseline[0] == pytest.approx(loss, rel=1e-5)
+
+
+def test_an_early_stopped_run_is_read_up_to_the_epoch_whose_weights_it_kept():
+    from toolkit.diagnose.experiment import _kept
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(24, 8)).astype("float32"), rng.integers(0, 2, 24)  # random labels: memorized fast
+    xv, yv = rng.normal(size=(200, 8)).astype("float32"), rng.integers(0, 2, 200)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(256, activation="relu"),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
+    history = model.fit(x, y, validation_data=(xv, yv), epochs=60, verbose=0, callbacks=[stop]).history
+    assert stop.stopped_epoch > 0 and len(history["val_loss"]) == stop.stopped_epoch + 1
+    kept = _kept(history, [stop])
+    assert len(kept["val_loss"]) == len(kept["loss"]) == stop.best_epoch + 1
+    assert kept["val_loss"][-1] == min(history["val_loss"])  # the restored epoch ends what is read
+    restored = float(model.evaluate(xv, yv, verbose=0))
+    assert restored == pytest.approx(kept["val_loss"][-1], rel=1e-4)  # ... and it is the model kept
+    assert _kept(history, []) is history
+    assert _kept(history, [keras.callbacks.EarlyStopping(restore_best_weights=False)]) is history

@@ -283,9 +283,21 @@ class Runner:
         if deadline.hit:
             raise OverBudget(f"stopped after {len(history.history.get('loss', ()))} of {self.fit['epochs']} epochs")
         loss, cm = _evaluate(model, data)
-        report = diagnose(history.history, confusion=cm, num_classes=num_classes_of(model))
+        report = diagnose(_kept(history.history, fit["callbacks"]), confusion=cm, num_classes=num_classes_of(model))
         return {"val_loss": loss if math.isfinite(loss) else math.inf, "recall": _min_recall(cm),
                 "diagnosis": report, "seconds": time.perf_counter() - start}
+
+
+def _kept(history: dict, callbacks) -> dict:
+    """The epochs of the model the run kept: an ``EarlyStopping(restore_best_weights=True)`` that stopped the
+    run put back the weights of its best epoch, so the epochs after it (the patience) are read as discarded,
+    as the model they trained is. Otherwise the whole history."""
+    for callback in callbacks:
+        if (isinstance(callback, keras.callbacks.EarlyStopping) and callback.restore_best_weights
+                and callback.stopped_epoch > 0 and getattr(callback, "best_epoch", None) is not None):
+            end = callback.best_epoch + 1
+            return {key: list(values)[:end] for key, values in history.items()}
+    return history
 
 
 class NotExpressed(Exception):
