@@ -68,7 +68,8 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 GOALS = {
-    "slowest notebook (s)": (60.0, "<="),
+    # issue #19: <= 45 s on this 2-core machine keeps every notebook within 60-90 s on one twice as slow
+    "slowest notebook (s)": (45.0, "<="),
     "callback overhead ratio": (1.05, "<="),
     "overhead, everything": (1.05, "<="),
     "MNIST sample test accuracy": (0.98, ">="),
@@ -496,7 +497,7 @@ def markdown(data: dict) -> str:
     slowest = max(notebooks, key=notebooks.get) if notebooks else None
     rows = [
         ("slowest notebook, fast mode", f"{notebooks[slowest]:.0f} s ({slowest})" if slowest else "-",
-         "≤ 60 s", _verdict(notebooks.get(slowest), 60.0, "<=")),
+         f"≤ {GOALS['slowest notebook (s)'][0]:g} s", _verdict(notebooks.get(slowest), *GOALS["slowest notebook (s)"])),
         ("callback overhead ratio (toolkit monitors)", f"{data.get('callback_overhead_ratio')}", "≤ 1.05",
          _verdict(data.get("callback_overhead_ratio"), 1.05, "<=")),
         ("overhead, everything incl. TrainingDoctor and ActivationMonitor",
