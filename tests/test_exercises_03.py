@@ -5,6 +5,7 @@ import math
 import pytest
 
 from toolkit.exercises import check_conv_he_std, check_he_std, check_initializer_choice
+from answers_that_agree_with_everything import EqualStr
 from exercise_solutions import load_solutions
 
 
@@ -151,14 +152,8 @@ def test_bn_high_lr_without_usable_runs(runs, words):
     assert words in feedback.message
 
 
-class _EqualsEverything(str):
-    def __eq__(self, other):
-        return True
 
-    __hash__ = str.__hash__
-
-
-@pytest.mark.parametrize("answer", ["yes", True, 1, ["only with BN"], _EqualsEverything("only with BN")])
+@pytest.mark.parametrize("answer", ["yes", True, 1, ["only with BN"], EqualStr("only with BN")])
 def test_bn_high_lr_refuses_answers_that_are_not_one_option(answer):
     feedback = check_bn_high_lr(answer, runs=USUAL_RUNS)
     assert feedback.answered and not feedback.passed

@@ -7,6 +7,7 @@ import pytest
 
 from toolkit.exercises import check_exponential_decay, check_lr_from_finder, check_onecycle_total_steps
 from toolkit.exercises.lr_schedules import finder_regions
+from answers_that_agree_with_everything import EqualStr
 from exercise_solutions import load_solutions
 
 solutions = load_solutions("05_lr_schedules")
@@ -194,14 +195,8 @@ def test_large_batch_placeholders():
     assert not check_large_batch_lr("diverges", run=...).passed
 
 
-class _YesToEverything(str):
-    def __eq__(self, other):
-        return True
 
-    __hash__ = str.__hash__
-
-
-@pytest.mark.parametrize("junk", [_YesToEverything("trains"), 1, True, "explodes"])
+@pytest.mark.parametrize("junk", [EqualStr("trains"), 1, True, "explodes"])
 def test_large_batch_refuses_junk(junk):
     feedback = check_large_batch_lr(junk, run=FakeRun([0.1] * 5), n_train=3200)
     assert feedback.answered and not feedback.passed and "could not be checked" in feedback.message

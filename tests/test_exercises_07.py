@@ -8,6 +8,7 @@ from scipy.special import softmax
 from toolkit.exercises import check_digit_augmentation, check_frozen_backbone, check_soft_targets
 from toolkit.exercises.transfer import DISTILL_LOGITS, DISTILL_TEMPERATURE
 from toolkit.transfer import small_cnn_backbone
+from answers_that_agree_with_everything import EqualInt
 from exercise_solutions import load_solutions
 
 
@@ -249,19 +250,13 @@ def test_label_budget_wrong_predictions_get_a_hint(answer, monkeypatch, transfer
     assert "measured:" in feedback.message
 
 
-class _EqualsAll(int):
-    def __eq__(self, other):
-        return True
-
-    __hash__ = int.__hash__
-
 
 @pytest.mark.parametrize(
     "answer, text",
     [
         (20.0, "an integer count"),
         ("20", "an integer count"),
-        (_EqualsAll(200), "an integer count"),
+        (EqualInt(200), "an integer count"),
         (True, "an integer count"),
         (50, "is not one of the numbers tried"),
     ],

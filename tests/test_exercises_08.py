@@ -6,6 +6,7 @@ import pytest
 from toolkit.diagnose import diagnose
 from toolkit.exercises import check_avoided_class, check_class_weights, check_name_the_problem
 from toolkit.exercises.diagnosing import mystery_confusion, mystery_curves
+from answers_that_agree_with_everything import EqualStr
 from exercise_solutions import load_solutions
 
 solutions = load_solutions("08_diagnosing_training")
@@ -234,12 +235,6 @@ def test_shuffled_labels_malformed_answers_are_explained(answer, text):
     assert feedback.answered and not feedback.passed and text in feedback.message
 
 
-class _YesWord(str):
-    def __eq__(self, other):
-        return True
-
-    __hash__ = str.__hash__
-
 
 class _YesDict(dict):
     def __contains__(self, key):
@@ -262,7 +257,7 @@ class _YesNumber(float):
 @pytest.mark.parametrize(
     "answer",
     [
-        {"doctor": _YesWord("healthy"), "train_accuracy": 0.64},
+        {"doctor": EqualStr("healthy"), "train_accuracy": 0.64},
         _YesDict(),
         {"doctor": "healthy", "train_accuracy": _YesNumber(0.64)},
     ],
