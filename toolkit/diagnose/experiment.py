@@ -17,6 +17,7 @@ import weakref
 import keras
 import numpy as np
 
+from toolkit.compiled import build_compiled, restart
 from toolkit.diagnose.doctor import classifier_output, num_classes_of, output_losses
 from toolkit.diagnose.engine import diagnose
 from toolkit.diagnose.remedy_trials import CATALOGUE, apply, shows
@@ -233,11 +234,9 @@ class Runner:
 
     def plain_model(self, seed: int):
         """The unchanged model for a run whose remedy leaves model and optimizer alone (the baseline, fit and
-        data remedies): built once, then started over with :func:`~toolkit.models.restart` from the initial
+        data remedies): built once, then started over with :func:`~toolkit.compiled.restart` from the initial
         weights of its seed. Every compile costs a trace of the training function, about a second on a CPU,
         often more than a short run itself; a run that starts over computes what a fresh model computes."""
-        from toolkit.models import restart
-
         if self._plain is None:
             self._plain = self.model()
             self._initial[seed] = self._plain.get_weights()
@@ -272,6 +271,8 @@ class Runner:
             x, y = next(iter(data.val_batches()))
             fit["callbacks"] += [GradientMonitor((x[:PROBE], y[:PROBE])), ActivationMonitor(x[:PROBE])]
         train, val = data.pipelines(fit.pop("batch_size", None), seed)
+        if not model.optimizer.built:  # a new model: its optimizer and metric state now, so that fit traces once
+            build_compiled(model, train)
         deadline = Deadline(self.deadline)
         fit["callbacks"].append(deadline)
         try:

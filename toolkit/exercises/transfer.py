@@ -214,7 +214,7 @@ def measure_transfer_gains():
     import keras
 
     from toolkit.data import _load_mnist_sample
-    from toolkit.models import restart
+    from toolkit.compiled import restart
     from toolkit.transfer import add_head, pretrained_digits_model, unfreeze_top
 
     cfg = LABEL_BUDGET_EXPERIMENT

@@ -1,10 +1,10 @@
-"""toolkit.models.restart: a compiled model trained again computes what a fresh model computes."""
+"""toolkit.compiled: build_compiled traces fit once and changes no number; restart trains a compiled model again like a fresh one."""
 
 import keras
 import numpy as np
 import pytest
 
-from toolkit.models import restart
+from toolkit.compiled import build_compiled, restart
 from toolkit.transfer import add_head, small_cnn_backbone
 
 
@@ -211,3 +211,89 @@ def test_restart_with_a_seed_works_where_clone_model_cannot():
     restart(model, seed=7)
     for a, b in zip(drawn, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def _count_traces(model):
+    """Count the Python calls of ``model.train_step``: one per trace of the training function."""
+    calls = []
+    step = model.train_step
+
+    def counted(data):
+        calls.append(1)
+        return step(data)
+
+    model.train_step = counted
+    return calls
+
+
+def _dropout_mlp():
+    return keras.Sequential([
+        keras.Input((6,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dropout(0.3),
+        keras.layers.Dense(3, activation="softmax"),
+    ])
+
+
+def _compile_with_metrics(model):
+    model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_keras_traces_the_first_fit_twice_and_build_compiled_makes_it_once():
+    x, y = _data()
+    plain = _compile_with_metrics(_mlp())
+    plain_traces = _count_traces(plain)
+    plain.fit(x, y, batch_size=64, epochs=2, verbose=0)  # 64 samples: one full batch per epoch, one shape
+    built = build_compiled(_compile_with_metrics(_mlp()), x, y)
+    assert built.optimizer.built and len(built.optimizer.variables) > 1, "the optimizer's slots must exist now"
+    built_traces = _count_traces(built)
+    built.fit(x, y, batch_size=64, epochs=2, verbose=0)
+    assert len(plain_traces) == 2, f"Keras itself traces a variable-creating step twice (saw {len(plain_traces)})"
+    assert len(built_traces) == 1, f"after build_compiled the step is traced once (saw {len(built_traces)})"
+
+
+def test_build_compiled_changes_no_number_of_the_training(deterministic):
+    x, y = _data()
+    histories, weights = [], []
+    for build in (False, True):
+        keras.utils.set_random_seed(3)
+        model = _compile_with_metrics(_dropout_mlp())
+        if build:
+            assert build_compiled(model, x, y) is model
+        history = model.fit(x, y, batch_size=16, epochs=3, validation_data=(x[:20], y[:20]), verbose=0).history
+        histories.append(history)
+        weights.append(model.get_weights())
+    assert histories[0].keys() == histories[1].keys()
+    for key in histories[0]:
+        np.testing.assert_array_equal(histories[0][key], histories[1][key], err_msg=key)
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_build_compiled_reads_a_dataset_by_its_element_spec():
+    import tensorflow as tf
+
+    x, y = _data()
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)  # 64 samples: 4 full batches, one shape
+    model = build_compiled(_compile_with_metrics(_mlp()), ds)
+    assert model.optimizer.built
+    assert [m.name for m in model.metrics] == ["loss", "compile_metrics"]
+    assert all(float(keras.ops.convert_to_numpy(v)) == 0.0 for m in model.metrics for v in m.variables), (
+        "the metrics measured on the zero sample must be reset"
+    )
+    traces = _count_traces(model)
+    history = model.fit(ds, epochs=1, verbose=0).history
+    assert len(traces) == 1 and np.isfinite(history["loss"][0])
+    with pytest.raises(ValueError, match="dataset holds its targets"):
+        build_compiled(model, ds, y)
+
+
+def test_build_compiled_refuses_bad_input_in_words():
+    x, y = _data()
+    with pytest.raises(ValueError, match="compiled first"):
+        build_compiled(_mlp(), x, y)
+    with pytest.raises(TypeError, match="Received: model="):
+        build_compiled("not a model", x, y)
+    with pytest.raises(ValueError, match="`y` is needed"):
+        build_compiled(_compile(_mlp()), x)
+    with pytest.raises(ValueError, match="at least one sample"):
+        build_compiled(_compile(_mlp()), x[:0], y[:0])
