@@ -24,10 +24,12 @@ Figures (issue #7), each beside its goal (also written as a Markdown table,
   throughput.
 * ``reference``: the reference unit, one epoch of the lecture CNN
   (:func:`toolkit.models.mnist_cnn`) on 4,000 MNIST-sample images at batch
-  128, timed (median of 3, after a warm-up) just before and just after the
-  notebooks; the unit is the mean of the two medians.
-  ``notebooks_reference_units`` is each notebook's time in that unit, so
-  that figures compare across machines (a machine twice as fast halves both).
+  128, timed 3 times (after a warm-up) before the first notebook and after
+  each one, side by side with them; ``unit_seconds`` is the mean of all those
+  epochs (the machine's speed jumps between states from epoch to epoch, and a
+  notebook's wall time averages over them), ``spread`` their range.
+  ``notebooks_reference_units`` is each notebook's time in that unit, so that
+  figures compare across machines (a machine twice as fast halves both).
 * ``prescribe``: how often ``toolkit.diagnose.prescribe`` ranks a remedy that
   removes a planted fault first, within its time budget, and the seconds it
   took (``benchmarks/prescribe/bench_prescribe.py``; its cases go to
@@ -173,44 +175,54 @@ def bench_mnist_sample(seed: int = 0) -> dict:
     }
 
 
-def bench_reference(repeats: int = REFERENCE_REPEATS) -> dict:
-    """Seconds of one epoch of the lecture CNN on 4,000 images at batch 128: each of ``repeats`` epochs, and their median.
+class Reference:
+    """The reference workload: one epoch of the lecture CNN on 4,000 images at batch 128, timed again and again.
 
-    A warm-up epoch (tracing the train function) is not counted; the epochs go on training the same model,
-    which costs the same per epoch.
+    The model is built and warmed up (its training function traced) once; each :meth:`measure` then times
+    ``repeats`` more epochs of the same model, which cost the same per epoch. ``make bench`` measures it
+    before the first notebook and after each one, so that every notebook sits between two measurements.
     """
-    import keras
 
-    from toolkit.models import mnist_cnn
+    def __init__(self, repeats: int = REFERENCE_REPEATS):
+        import keras
 
-    (x_train, y_train), _ = mnist_data()
-    x, y = x_train[:REFERENCE_IMAGES], y_train[:REFERENCE_IMAGES]
-    keras.utils.set_random_seed(0)
-    model = mnist_cnn()
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, epochs=1, batch_size=REFERENCE_BATCH, verbose=0)  # warm-up
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.fit(x, y, epochs=1, batch_size=REFERENCE_BATCH, verbose=0)
-        seconds.append(round(time.perf_counter() - start, 3))
-    return {"seconds": seconds, "median": statistics.median(seconds), "images": int(len(x)), "batch_size": REFERENCE_BATCH}
+        from toolkit.models import mnist_cnn
+
+        self.repeats = repeats
+        (x_train, y_train), _ = mnist_data()
+        self.x, self.y = x_train[:REFERENCE_IMAGES], y_train[:REFERENCE_IMAGES]
+        keras.utils.set_random_seed(0)
+        self.model = mnist_cnn()
+        self.model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+        self.model.fit(self.x, self.y, epochs=1, batch_size=REFERENCE_BATCH, verbose=0)  # warm-up
+
+    def measure(self) -> dict:
+        seconds = []
+        for _ in range(self.repeats):
+            start = time.perf_counter()
+            self.model.fit(self.x, self.y, epochs=1, batch_size=REFERENCE_BATCH, verbose=0)
+            seconds.append(round(time.perf_counter() - start, 3))
+        return {"seconds": seconds, "median": statistics.median(seconds), "images": int(len(self.x)),
+                "batch_size": REFERENCE_BATCH}
 
 
-def reference_unit(before: dict, after: dict | None = None) -> dict:
-    """The reference unit from the medians measured before (and after) the notebooks: their mean, and the drift.
+def reference_unit(*measurements: dict) -> dict:
+    """The reference unit of a run: the mean epoch time over all its measurements, their range, and the drift.
 
-    Example: medians 2.0 s before and 2.4 s after give a unit of 2.2 s and a drift of 1.2 (the machine
-    got 20% slower while the notebooks ran).
+    This machine's speed jumps between two states from one epoch to the next (about 0.7 s and 1.3 s for the
+    reference epoch on 2 cores); a notebook's wall time averages over the states it met, so the unit is the
+    *mean* of every epoch measured through the run, not one median. Example: epochs of 2.0, 2.0, 2.6 s before
+    the notebooks and 2.4, 2.2, 2.2 s after give a unit of 2.233 s and a drift of 1.1 (median after/before).
     """
-    medians = [m["median"] for m in (before, after) if m]
-    if not medians or min(medians) <= 0:
-        raise ValueError(f"the reference needs a positive median time. Received: before={before}, after={after}")
-    unit = sum(medians) / len(medians)
-    drift = round(after["median"] / before["median"], 3) if before and after else None
-    return {"unit_seconds": round(unit, 3), "drift": drift, "before": before, "after": after,
+    measurements = [m for m in measurements if m]
+    seconds = [s for m in measurements for s in m.get("seconds", [])]
+    if not seconds or min(seconds) <= 0:
+        raise ValueError(f"the reference needs positive epoch times. Received: measurements={measurements}")
+    drift = round(measurements[-1]["median"] / measurements[0]["median"], 3) if len(measurements) > 1 else None
+    return {"unit_seconds": round(statistics.fmean(seconds), 3), "drift": drift, "measurements": measurements,
+            "spread": [min(seconds), max(seconds)], "epochs": len(seconds),
             "workload": f"one epoch of toolkit.models.mnist_cnn on {REFERENCE_IMAGES} MNIST-sample images at batch "
-                        f"{REFERENCE_BATCH} (median of {REFERENCE_REPEATS}, after a warm-up)"}
+                        f"{REFERENCE_BATCH} (after a warm-up)"}
 
 
 def in_reference_units(seconds: dict, unit_seconds: float) -> dict:
@@ -378,8 +390,13 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def bench_notebooks(results: Results, notebooks_dir: pathlib.Path, out_dir: pathlib.Path) -> None:
-    """Execute each notebook in fast mode (kernel start included), recording as it goes."""
+def bench_notebooks(results: Results, notebooks_dir: pathlib.Path, out_dir: pathlib.Path,
+                    reference: Reference | None = None) -> None:
+    """Execute each notebook in fast mode (kernel start included), recording as it goes.
+
+    With a ``reference``, the reference workload is measured before the first notebook and after each one, and
+    each notebook's time is also given in reference units (:func:`reference_unit`: the mean of those epochs).
+    """
     from toolkit.course import Stop, run_notebook  # the `make run` path: inline figures, Ctrl-C stops
 
     os.environ["TOOLKIT_FAST"] = "1"
@@ -391,6 +408,12 @@ def bench_notebooks(results: Results, notebooks_dir: pathlib.Path, out_dir: path
     if not paths:
         print(f"No notebooks found in {notebooks_dir}/.", flush=True)
     status, cpu = {}, {}
+    measurements = []
+    if reference is not None:
+        print("  reference unit (before the first notebook) ...", end=" ", flush=True)
+        measurements.append(reference.measure())
+        results.set("reference", reference_unit(*measurements))
+        print(f"{measurements[-1]['median']:.2f} s", flush=True)
     stop = Stop()
     stop.install()
     for path in paths:
@@ -408,7 +431,14 @@ def bench_notebooks(results: Results, notebooks_dir: pathlib.Path, out_dir: path
         results.data["notebooks_status"] = status
         results.data.setdefault("notebooks_headlines", {})[path.stem] = row["headline"]
         results.save()
-        print(f"{row['status']} in {row['seconds']:.1f} s wall, {cpu[path.stem]:.1f} s CPU", flush=True)
+        print(f"{row['status']} in {row['seconds']:.1f} s wall, {cpu[path.stem]:.1f} s CPU", end="", flush=True)
+        if reference is not None:
+            measurements.append(reference.measure())
+            results.data["reference"] = reference_unit(*measurements)
+            unit = results.data["reference"]["unit_seconds"]
+            results.set("notebooks_reference_units", in_reference_units(results.data["notebooks"], unit))
+            print(f"; reference epochs {measurements[-1]['seconds']} s", end="", flush=True)
+        print(flush=True)
 
 
 def bench_prescribe(out: pathlib.Path) -> dict:
@@ -478,7 +508,10 @@ def table(data: dict) -> str:
                          f"{status.get(name, '')}")
         ref = data.get("reference") or {}
         if ref.get("unit_seconds"):
-            lines.append(f"(units: {ref['workload']}: {ref['unit_seconds']} s; drift after/before {ref.get('drift')})")
+            spread = ref.get("spread") or [ref["unit_seconds"]] * 2
+            lines.append(f"(units: {ref['workload']}, timed before the first notebook and after each: mean "
+                         f"{ref['unit_seconds']} s over {ref.get('epochs', '?')} epochs, from {spread[0]} to {spread[1]} s; "
+                         f"drift last/first {ref.get('drift')})")
     env = data.get("environment") or {}
     if env:
         lines += [
@@ -526,7 +559,10 @@ def markdown(data: dict) -> str:
         lines += ["", "| notebook | fast mode, wall s | reference units |", "|---|---|---|"]
         lines += [f"| {name} | {seconds:.0f} | {units.get(name, '-')} |" for name, seconds in notebooks.items()]
         if ref.get("unit_seconds"):
-            lines += ["", f"A reference unit is {ref['workload']}: {ref['unit_seconds']} s here."]
+            spread = ref.get("spread") or [ref["unit_seconds"]] * 2
+            lines += ["", f"A reference unit is {ref['workload']}, timed 3 times before the first notebook and "
+                          f"after each; the unit is the mean of those epochs: {ref['unit_seconds']} s here "
+                          f"({ref.get('epochs', '?')} epochs, from {spread[0]} to {spread[1]} s)."]
     lines += [
         "",
         f"Measured {env.get('date', '?')[:10]} on {env.get('machine', '?')}, {env.get('cpu_count')} CPU cores, "
@@ -577,17 +613,11 @@ def main(argv=None) -> int:
         print("  prescribe on planted faults ...", flush=True)
         results.set("prescribe", bench_prescribe(results.path.parent / "bench_prescribe.json"))
     if "notebooks" not in args.skip:
-        print("  reference unit (before the notebooks) ...", end=" ", flush=True)
-        before = bench_reference()
-        results.set("reference", reference_unit(before))
-        print(f"{before['median']:.2f} s", flush=True)
-        bench_notebooks(results, pathlib.Path(args.notebooks), results.path.parent / "bench_notebooks")
-        print("  reference unit (after the notebooks) ...", end=" ", flush=True)
-        after = bench_reference()
-        reference = reference_unit(before, after)
-        results.data["reference"] = reference
-        results.set("notebooks_reference_units", in_reference_units(results.data["notebooks"], reference["unit_seconds"]))
-        print(f"{after['median']:.2f} s; unit {reference['unit_seconds']:.2f} s", flush=True)
+        results.data.pop("notebooks_reference_units", None)  # this run's, not an earlier one's
+        bench_notebooks(results, pathlib.Path(args.notebooks), results.path.parent / "bench_notebooks", Reference())
+        ref = results.data["reference"]
+        print(f"  reference unit: {ref['unit_seconds']:.2f} s (mean of {ref['epochs']} epochs measured through the run, "
+              f"{ref['spread'][0]:.2f}-{ref['spread'][1]:.2f} s)", flush=True)
     results.data["environment"]["load_average_at_end"] = _load_average()
     results.save()
     results.path.with_suffix(".md").write_text(markdown(results.data))
