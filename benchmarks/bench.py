@@ -560,7 +560,7 @@ def markdown(data: dict) -> str:
         lines += [f"| {name} | {seconds:.0f} | {units.get(name, '-')} |" for name, seconds in notebooks.items()]
         if ref.get("unit_seconds"):
             spread = ref.get("spread") or [ref["unit_seconds"]] * 2
-            lines += ["", f"A reference unit is {ref['workload']}, timed 3 times before the first notebook and "
+            lines += ["", f"A reference unit is {ref['workload']}, timed {REFERENCE_REPEATS} times before the first notebook and "
                           f"after each; the unit is the mean of those epochs: {ref['unit_seconds']} s here "
                           f"({ref.get('epochs', '?')} epochs, from {spread[0]} to {spread[1]} s)."]
     lines += [

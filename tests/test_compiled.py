@@ -287,6 +287,44 @@ def test_build_compiled_reads_a_dataset_by_its_element_spec():
         build_compiled(model, ds, y)
 
 
+class _Autoencoder(keras.Model):
+    """A keras.io-style subclassed model with its own train_step, compiled with an optimizer only."""
+
+    def __init__(self):
+        super().__init__(name="autoencoder")
+        self.encode, self.decode = keras.layers.Dense(3), keras.layers.Dense(6)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+
+    def call(self, x):
+        return self.decode(self.encode(x))
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        x = data[0] if isinstance(data, tuple) else data
+        with tf.GradientTape() as tape:
+            loss = keras.ops.mean((self(x) - x) ** 2)
+        grads = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        self.loss_tracker.update_state(loss)
+        return {"loss": self.loss_tracker.result()}
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+
+def test_build_compiled_takes_a_model_with_its_own_train_step_and_no_compiled_loss():
+    x, _ = _data()
+    model = _Autoencoder()
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    assert build_compiled(model, x, x) is model and model.built and model.optimizer.built
+    assert float(keras.ops.convert_to_numpy(model.loss_tracker.count)) == 0.0
+    traces = _count_traces(model)
+    history = model.fit(x, batch_size=64, epochs=2, verbose=0).history
+    assert len(traces) == 1 and history["loss"][1] < history["loss"][0]
+
+
 def test_build_compiled_refuses_bad_input_in_words():
     x, y = _data()
     with pytest.raises(ValueError, match="compiled first"):

@@ -53,7 +53,8 @@ def build_compiled(model, x, y=None):
     metrics it measured are reset.
 
     Args:
-        model: a compiled Keras model.
+        model: a compiled Keras model, with or without a loss (a model with its
+            own ``train_step`` may compile with the optimizer only).
         x: the inputs, as ``fit`` takes them (an array, a list or dict of
             arrays), or a ``tf.data.Dataset`` of ``(x, y)`` batches (its
             ``element_spec`` is used; the dataset is not iterated).
@@ -83,8 +84,9 @@ def build_compiled(model, x, y=None):
         if y is None:
             raise ValueError("`y` is needed with array inputs: the loss and metrics are built on (x, y). Received: y=None")
         x, y = _one_row(x), _one_row(y)
-    y_pred = model(x, training=False)
-    model.compute_loss(x, y, y_pred)
+    y_pred = model(x, training=False)  # builds the layers of a subclassed model too
+    if getattr(model, "loss", None) is not None:  # compiled without a loss: its own train_step computes one
+        model.compute_loss(x, y, y_pred)
     model.compute_metrics(x, y, y_pred, sample_weight=None)
     model.reset_metrics()
     if not model.optimizer.built:  # not every optimizer's build() checks it (SGD's does not)
